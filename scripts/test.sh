@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The whole test suite: set-up, quality gates, then every pytest test.
+# `.ci/run` calls exactly this. Extra arguments go to pytest (e.g. `-k scheduler`).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+./scripts/setup.sh
+# shellcheck disable=SC1091
+. .venv/bin/activate
+export ANSIBLE_CONFIG="$ROOT/ansible.cfg"
+
+step() { printf '\n===== %s =====\n' "$*"; }
+
+step "ruff"
+ruff check .
+
+step "ansible-lint (production profile)"
+ansible-lint --offline -q
+
+step "ansible-test sanity"
+./scripts/sanity.sh
+
+step "pytest"
+# pytest exits 5 when it collected nothing: that is a failure here, never a pass.
+set +e
+python -m pytest tests "$@"
+rc=$?
+set -e
+if [ "$rc" -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi
+exit "$rc"
