@@ -64,8 +64,8 @@ def cli_table(rows, columns):
             pairs.append((str(col[0]), str(col[1])))
         else:
             raise AnsibleFilterError(f"cli_table: column {col!r} must be a key or a [header, key] pair")
-    headers = [h for h, _ in pairs]
-    body = [[(row or {}).get(key) for _, key in pairs] for row in rows]
+    headers = [header for header, _key in pairs]
+    body = [[(row or {}).get(key) for _header, key in pairs] for row in rows]
     return _render(headers, body, [True] * len(pairs))
 
 
