@@ -124,7 +124,7 @@ class RequestSpec:
             raise SchedulerInputError("server_group: must be a dict with policy and members")
         policy = group.get("policy")
         if policy is None and group.get("policies"):
-            policy = list(group["policies"])[0]
+            policy = next(iter(group["policies"]))
         if policy not in _POLICIES:
             raise SchedulerInputError(
                 f"server_group.policy: must be one of {', '.join(_POLICIES)}, got {policy!r}")
