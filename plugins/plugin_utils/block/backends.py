@@ -6,6 +6,7 @@ snapshots with Cinder's templates (``volume-<id>``, ``snapshot-<id>``).
 
 from __future__ import annotations
 
+import math
 import re
 
 from .errors import BlockError, CommandFailed, InvalidInput
@@ -24,7 +25,8 @@ def _check_name(name):
 
 
 def _gib(size_bytes):
-    return round(size_bytes / GiB, 2)
+    # Floor, not round: 1.996 GiB free must not look like room for a 2 GiB volume.
+    return math.floor(size_bytes * 100 / GiB) / 100
 
 
 class Backend:
@@ -213,8 +215,14 @@ class LVMBackend(Backend):
     def pool(self):
         return f"{self.vg}-pool"
 
+    @staticmethod
+    def lv_name(name):
+        """LVM reserves names starting with 'snapshot': Cinder escapes them with '_'."""
+        _check_name(name)
+        return f"_{name}" if name.startswith("snapshot") else name
+
     def path(self, name):
-        return f"/dev/{self.vg}/{_check_name(name)}"
+        return f"/dev/{self.vg}/{self.lv_name(name)}"
 
     # -- discovery ---------------------------------------------------------------------------
     def thin_supported(self):
@@ -300,13 +308,13 @@ class LVMBackend(Backend):
         }
 
     def exists(self, name):
-        return self._lvs("lv_name", f"{self.vg}/{_check_name(name)}") is not None
+        return self._lvs("lv_name", f"{self.vg}/{self.lv_name(name)}") is not None
 
     def size_bytes(self, name):
-        return int(float(self._lvs("lv_size", f"{self.vg}/{_check_name(name)}")[0]))
+        return int(float(self._lvs("lv_size", f"{self.vg}/{self.lv_name(name)}")[0]))
 
     def create(self, name, size_gib):
-        _check_name(name)
+        name = self.lv_name(name)
         if self.thin:
             argv = ["lvcreate", "--yes", "-T", f"{self.vg}/{self.pool}", "-V", f"{int(size_gib)}g", "-n", name]
         else:
@@ -337,29 +345,28 @@ class LVMBackend(Backend):
             # A volume that cannot be opened (not active) still has to go; LVM frees the
             # extents and the next lvcreate zeroes its start.
             pass
-        self.run(["lvremove", "-f", f"{self.vg}/{name}"])
+        self.run(["lvremove", "-f", f"{self.vg}/{self.lv_name(name)}"])
 
     def delete_snapshot(self, name):
         if self.exists(name):
-            self.run(["lvremove", "-f", f"{self.vg}/{name}"])
+            self.run(["lvremove", "-f", f"{self.vg}/{self.lv_name(name)}"])
 
     def extend(self, name, size_gib):
-        self.run(["lvextend", "-L", f"{int(size_gib)}g", f"{self.vg}/{_check_name(name)}"])
+        self.run(["lvextend", "-L", f"{int(size_gib)}g", f"{self.vg}/{self.lv_name(name)}"])
 
     def snapshot(self, source, name, size_gib):
-        _check_name(name)
         if self.thin:
-            self.run(["lvcreate", "--yes", "-s", "-n", name, f"{self.vg}/{source}"])
+            self.run(["lvcreate", "--yes", "-s", "-n", self.lv_name(name), f"{self.vg}/{self.lv_name(source)}"])
             # Thin snapshots are created with the activation-skip flag: clear it as Cinder does.
-            self.run(["lvchange", "-ay", "-K", f"{self.vg}/{name}"])
+            self.run(["lvchange", "-ay", "-K", f"{self.vg}/{self.lv_name(name)}"])
         else:
-            self.run(["lvcreate", "--yes", "-s", "-L", f"{int(size_gib)}g", "-n", name, f"{self.vg}/{source}"])
+            self.run(["lvcreate", "--yes", "-s", "-L", f"{int(size_gib)}g", "-n", self.lv_name(name), f"{self.vg}/{self.lv_name(source)}"])
 
     def create_from_snapshot(self, snapshot, name, size_gib):
         if self.thin:
             # A thin snapshot of the snapshot is instant and shares blocks.
-            self.run(["lvcreate", "--yes", "-s", "-n", _check_name(name), f"{self.vg}/{snapshot}"])
-            self.run(["lvchange", "-ay", "-K", f"{self.vg}/{name}"])
+            self.run(["lvcreate", "--yes", "-s", "-n", self.lv_name(name), f"{self.vg}/{self.lv_name(snapshot)}"])
+            self.run(["lvchange", "-ay", "-K", f"{self.vg}/{self.lv_name(name)}"])
             if size_gib * GiB > self.size_bytes(name):
                 self.extend(name, size_gib)
             return
