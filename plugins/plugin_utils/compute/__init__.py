@@ -1,0 +1,16 @@
+"""Compute: the libvirt driver, the image cache, the config drive and the server lifecycle.
+
+Plain Python, importable without Ansible. The controller drives each KVM host's libvirtd
+through libvirt's remote API (``qemu:///system`` locally, ``qemu+ssh://`` or ``qemu+tls://``
+remotely), as nova-compute's libvirt driver does locally.
+"""
+
+from __future__ import annotations
+
+
+class ComputeError(Exception):
+    """A compute operation failed; the message is meant for the user as is."""
+
+
+class BuildError(ComputeError):
+    """Building a guest failed on one host; the caller may retry on an alternate host."""
