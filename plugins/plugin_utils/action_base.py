@@ -1,0 +1,107 @@
+# Copyright: ministack developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The shared base of controller-side action plugins that work on the catalog.
+
+An action plugin is then three lines:
+
+    from ansible_collections.ministack.cloud.plugins.plugin_utils.action_base import CatalogAction
+    from ansible_collections.ministack.cloud.plugins.plugin_utils.catalog.resources.flavors import Flavor
+
+    class ActionModule(CatalogAction):
+        MODULE = "flavor"        # plugins/modules/flavor.py holds ARGUMENT_SPEC (+ MODULE_KWARGS)
+        RESOURCE = Flavor        # a catalog.resource.Resource subclass
+
+What the base does, in order: validates the task's arguments against the module's own
+argument_spec (one message naming the field); opens the catalog chosen by the task var
+``ministack_catalog``, else $MINISTACK_CATALOG, else ``<inventory_dir>/.ministack/catalog.db``,
+else ``~/.ministack/catalog.db``; runs the resource's read-compare-apply in one write
+transaction (rolled back in check mode) or, for info modules, in a read snapshot; turns any
+catalog error into one failure message; returns the diff only in diff mode; and strips
+every no_log value from the result.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from ansible.errors import AnsibleActionFail
+from ansible.module_utils.common.parameters import remove_values
+from ansible.plugins.action import ActionBase
+
+from .catalog import CatalogError, open_catalog
+
+_MODULES = "ansible_collections.ministack.cloud.plugins.modules."
+
+
+def module_spec(module: str) -> tuple[dict, dict]:
+    """ARGUMENT_SPEC and MODULE_KWARGS (mutually_exclusive, required_if, ...) of a module file."""
+    loaded = importlib.import_module(_MODULES + module)
+    return loaded.ARGUMENT_SPEC, dict(getattr(loaded, "MODULE_KWARGS", {}))
+
+
+def catalog_location(task_vars: dict, templar) -> tuple[str | None, str | None]:
+    """(url or None, base directory for the default file) from the task's variables."""
+    url = task_vars.get("ministack_catalog")
+    if url is not None and templar is not None:
+        url = templar.template(url)
+    return (str(url) if url else None), task_vars.get("inventory_dir")
+
+
+class CatalogAction(ActionBase):
+    """Base of every catalog action plugin (see the module docstring)."""
+
+    MODULE: str = ""
+    RESOURCE = None
+
+    TRANSFERS_FILES = False
+    _requires_connection = False  # everything happens in the controller's Python
+    _supports_check_mode = True
+    _supports_async = False
+
+    def context(self, task_vars: dict) -> dict:
+        """Extra values a resource may use (subclasses may add to it)."""
+        return {"inventory_hostname": task_vars.get("inventory_hostname")}
+
+    def run(self, tmp=None, task_vars=None):
+        task_vars = task_vars or {}
+        result = super().run(tmp, task_vars)
+        spec, kwargs = module_spec(self.MODULE)
+        try:
+            validation, params = self.validate_argument_spec(argument_spec=spec, **kwargs)
+        except AnsibleActionFail as err:
+            result.update(failed=True, msg=str(err.message))
+            return result
+        no_log_values = set(validation._no_log_values)
+        check_mode = bool(self._task.check_mode)
+        resource = self.RESOURCE(params, check_mode=check_mode, context=self.context(task_vars))
+        try:
+            url, base_dir = catalog_location(task_vars, self._templar)
+            catalog = open_catalog(url, base_dir=base_dir)
+            self._display.vvv(f"ministack catalog: {catalog.display_url}", host=task_vars.get("inventory_hostname"))
+            outcome = self._execute(catalog, resource, check_mode)
+        except CatalogError as err:
+            result.update(failed=True, msg=str(err))
+            return remove_values(result, no_log_values)
+        result.update(outcome)
+        if not self._task.diff:
+            result.pop("diff", None)
+        if resource.warnings:
+            result.setdefault("warnings", []).extend(resource.warnings)
+        if resource.hide_result:
+            # A secret handed out once (a generated private key): the registered variable
+            # keeps it, the output and logs show "censored".
+            result["_ansible_no_log"] = True
+        return remove_values(result, no_log_values)
+
+    @staticmethod
+    def _execute(catalog, resource, check_mode: bool) -> dict:
+        if resource.read_only:
+            with catalog.read() as tx:
+                return resource.run(tx)
+        try:
+            with catalog.begin(dry_run=check_mode) as tx:
+                outcome = resource.run(tx)
+        except BaseException:
+            resource.rolled_back()
+            raise
+        return outcome

@@ -1,0 +1,60 @@
+"""A throwaway PostgreSQL database on the server scripts/daemons.sh starts (localhost:5432).
+
+A role ``ministack_test`` (password login over TCP, CREATEDB) is made once through the
+postgres OS user; each test gets its own database, dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import uuid
+
+ROLE = "ministack_test"
+PASSWORD = "ministack_test_pw"
+HOST = "127.0.0.1"
+PORT = 5432
+
+
+def _psql_as_postgres(sql: str) -> str:
+    return subprocess.run(
+        ["su", "postgres", "-c", f'psql -v ON_ERROR_STOP=1 -tAc "{sql}"'],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    ).stdout
+
+
+def server_available() -> bool:
+    if shutil.which("psql") is None or shutil.which("su") is None:
+        return False
+    try:
+        _psql_as_postgres("SELECT 1")
+    except (subprocess.SubprocessError, OSError):
+        return False
+    return True
+
+
+def ensure_role() -> None:
+    exists = _psql_as_postgres(f"SELECT 1 FROM pg_roles WHERE rolname = '{ROLE}'").strip()
+    if not exists:
+        _psql_as_postgres(f"CREATE ROLE {ROLE} LOGIN CREATEDB PASSWORD '{PASSWORD}'")
+
+
+def create_database() -> tuple[str, str]:
+    """(sqlalchemy url, database name) of a new empty database owned by the test role."""
+    import psycopg
+
+    ensure_role()
+    name = "ministack_t_" + uuid.uuid4().hex[:12]
+    with psycopg.connect(host=HOST, port=PORT, user=ROLE, password=PASSWORD, dbname="postgres", autocommit=True) as c:
+        c.execute(f"CREATE DATABASE {name}")
+    return f"postgresql+psycopg://{ROLE}:{PASSWORD}@{HOST}:{PORT}/{name}", name
+
+
+def drop_database(name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(host=HOST, port=PORT, user=ROLE, password=PASSWORD, dbname="postgres", autocommit=True) as c:
+        c.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
