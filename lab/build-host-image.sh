@@ -7,6 +7,8 @@
 # The tag is a hash of this script, so any change here makes a new image; an image that
 # already exists with the same tag is kept (the run takes well under a second then).
 #
+# Also tags it localhost/ministack-host:latest.
+#
 # Usage: lab/build-host-image.sh [--print-ref] [--force]
 #   --print-ref  print the image reference this script builds, and do nothing else
 #   --force      rebuild even when the image exists
@@ -51,8 +53,12 @@ for tool in podman debootstrap; do
   command -v "$tool" >/dev/null || die "'$tool' is missing: install it with scripts/setup.sh (scripts/debian-packages.txt)"
 done
 
+# localhost/ministack-host:latest follows the newest build, for running molecule by hand.
+LATEST_REF="localhost/ministack-host:latest"
+
 if [ "$force" = 0 ] && podman image exists "$HOST_REF"; then
   log "$HOST_REF exists (same inputs): nothing to do"
+  podman tag "$HOST_REF" "$LATEST_REF"
   echo "$HOST_REF"
   exit 0
 fi
@@ -131,7 +137,8 @@ cat > "$ctx/Containerfile" <<EOF
 FROM $BASE_REF
 ENV container=podman
 COPY sources.list /etc/apt/sources.list
-# No daemons start while packages install.
+# No daemons start while packages install. The package lists are dropped and dated 1970,
+# so that apt (and Ansible's apt cache_valid_time) knows to update before installing.
 RUN printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d \\
  && apt-get -q update \\
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \\
@@ -141,7 +148,8 @@ RUN printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin
       netcat-openbsd dnsmasq-base iptables python3-libvirt \\
       tgt lvm2 \\
  && rm -f /usr/sbin/policy-rc.d \\
- && rm -rf /var/lib/apt/lists/*
+ && rm -rf /var/lib/apt/lists/* /var/lib/apt/periodic/update-success-stamp \\
+ && touch -d @0 /var/lib/apt/lists
 COPY qemu-container.conf /tmp/qemu-container.conf
 COPY ministack-ssh-hostkeys.service /etc/systemd/system/ministack-ssh-hostkeys.service
 RUN cat /tmp/qemu-container.conf >> /etc/libvirt/qemu.conf && rm /tmp/qemu-container.conf \\
@@ -165,11 +173,12 @@ podman build --squash -t "$HOST_REF" \
   "$ctx" 2>&1 | sed -u 's/^/    /' >&2 \
   || die "podman build failed (see above)"
 podman image exists "$HOST_REF" || die "podman build reported success but $HOST_REF is missing"
+podman tag "$HOST_REF" "$LATEST_REF"
 
 # Images of older versions of this script are dead weight; keep the one just built.
 for old in $(podman images --format '{{.Repository}}:{{.Tag}}' | grep -E '^localhost/ministack-(host|base):' || true); do
   case "$old" in
-    "$HOST_REF"|"$BASE_REF") ;;
+    "$HOST_REF"|"$BASE_REF"|"$LATEST_REF") ;;
     *) podman rmi "$old" >/dev/null 2>&1 && log "removed the old image $old" || true ;;
   esac
 done
