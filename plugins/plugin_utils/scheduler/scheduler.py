@@ -142,6 +142,8 @@ def _run_filters(filters, hosts, request, index, reports):
 
 def _ranked(hosts, totals, count):
     """The ``count`` best hosts, highest weight first, ties by host name."""
+    if count <= 0 or not hosts:
+        return []
     if count == 1:
         best = max(totals)
         return [min((h for h, t in zip(hosts, totals) if t == best), key=lambda h: h.name)]
