@@ -1,0 +1,1 @@
+"""ministack test suite."""
