@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from ansible_collections.ministack.cloud.plugins.plugin_utils.scheduler.extra_specs_ops import match
 
 
