@@ -1,0 +1,8 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Ring errors."""
+
+from __future__ import annotations
+
+
+class RingError(ValueError):
+    """Bad input or an impossible ring; str() is the whole message, naming the field."""
