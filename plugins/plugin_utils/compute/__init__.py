@@ -7,8 +7,10 @@ remotely), as nova-compute's libvirt driver does locally.
 
 from __future__ import annotations
 
+from ..catalog.errors import CatalogError
 
-class ComputeError(Exception):
+
+class ComputeError(CatalogError):
     """A compute operation failed; the message is meant for the user as is."""
 
 

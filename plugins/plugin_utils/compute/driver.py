@@ -178,6 +178,10 @@ class LibvirtHost:
             pool.create(0)
         return pool
 
+    def pool_path(self, name: str) -> str:
+        root = ET.fromstring(self._pool(name).XMLDesc(0))
+        return root.findtext("target/path")
+
     def _lookup_volume(self, pool_name: str, vol_name: str, refresh: bool = False):
         pool = self._pool(pool_name)
         if refresh:
