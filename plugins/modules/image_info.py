@@ -17,13 +17,18 @@ options:
     type: str
     aliases: [name]
   filters:
-    description: Field values an image must have, for example C({visibility: public}).
+    description: Field values an image must have, for example C(visibility=public) as a dict.
     type: dict
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
-  - ansible.builtin.action_common_attributes.info_module
   - ministack.cloud.catalog
+attributes:
+  check_mode:
+    support: full
+    details: This module only reads the catalog.
+  diff_mode:
+    support: none
 seealso:
   - module: ministack.cloud.image
 """

@@ -19,8 +19,13 @@ options:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
-  - ansible.builtin.action_common_attributes.info_module
   - ministack.cloud.catalog
+attributes:
+  check_mode:
+    support: full
+    details: This module only reads the catalog.
+  diff_mode:
+    support: none
 seealso:
   - module: ministack.cloud.network
 """

@@ -720,3 +720,12 @@ def server_image(catalog, server: str, name: str, check_mode: bool = False, cont
             _set(tx, row["id"], task_state=None)
         raise
     return {"changed": True, "image": _record(created)}
+
+
+def list_servers(catalog, server: Optional[str] = None) -> list:
+    with catalog.read() as tx:
+        if server:
+            row = find_server_row(tx, server)
+            return [server_record(tx, row)] if row else []
+        s = tx.t.servers
+        return [server_record(tx, r) for r in tx.all(select(s).where(live(s)).order_by(s.c.name, s.c.id))]

@@ -1,0 +1,74 @@
+#!/usr/bin/python
+# Copyright: ministack developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: server_image
+short_description: Snapshot a server's disk into a new image (openstack server image create)
+version_added: 0.1.0
+author: ministack developers
+description:
+  - Copies the server's root disk, flattened onto its base image, into a new private image with
+    C(image_type=snapshot), C(base_image_ref) (the server's image), C(instance_uuid) and C(min_disk) from the
+    flavor. A running server is copied live (a libvirt block copy, as nova's live snapshot); a stopped one
+    with qemu-img convert.
+  - Idempotent by O(name); an image of that name made from this server is returned unchanged; one made from
+    anything else fails.
+options:
+  name:
+    description: Name of the new image.
+    type: str
+    required: true
+  server:
+    description: Name or ID of the server.
+    type: str
+    required: true
+  timeout:
+    description: Seconds the disk copy may take.
+    type: int
+    default: 600
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
+  - ministack.cloud.catalog
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+seealso:
+  - module: ministack.cloud.server
+"""
+
+EXAMPLES = r"""
+- name: openstack server image create --name snap1 instance01
+  ministack.cloud.server_image:
+    name: snap1
+    server: instance01
+"""
+
+RETURN = r"""
+image:
+  description: The new image (fields as M(ministack.cloud.image) returns).
+  returned: always
+  type: dict
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+ARGUMENT_SPEC = dict(
+    name=dict(type="str", required=True),
+    server=dict(type="str", required=True),
+    timeout=dict(type="int", default=600),
+)
+
+
+def main():
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    module.fail_json(msg="ministack.cloud.server_image runs on the controller as an action plugin; it cannot run as a module.")
+
+
+if __name__ == "__main__":
+    main()

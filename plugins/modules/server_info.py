@@ -1,0 +1,65 @@
+#!/usr/bin/python
+# Copyright: ministack developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: server_info
+short_description: List servers (openstack server list / show)
+version_added: 0.1.0
+author: ministack developers
+description:
+  - Returns the servers of the ministack catalog (not deleted) with the fields of C(openstack server show).
+options:
+  server:
+    description: Name or ID of one server. All servers when omitted.
+    type: str
+    aliases: [name]
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
+  - ministack.cloud.catalog
+attributes:
+  check_mode:
+    support: full
+    details: This module only reads the catalog.
+  diff_mode:
+    support: none
+seealso:
+  - module: ministack.cloud.server
+"""
+
+EXAMPLES = r"""
+- name: openstack server show instance01
+  ministack.cloud.server_info:
+    server: instance01
+  register: info
+
+- name: Print it as the CLI does
+  ansible.builtin.debug:
+    msg: "{{ info.servers[0] | ministack.cloud.cli_show }}"
+"""
+
+RETURN = r"""
+servers:
+  description: The servers, sorted by name (fields as M(ministack.cloud.server) returns).
+  returned: always
+  type: list
+  elements: dict
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+ARGUMENT_SPEC = dict(
+    server=dict(type="str", aliases=["name"]),
+)
+
+
+def main():
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    module.fail_json(msg="ministack.cloud.server_info runs on the controller as an action plugin; it cannot run as a module.")
+
+
+if __name__ == "__main__":
+    main()
