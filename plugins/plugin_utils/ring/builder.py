@@ -218,8 +218,8 @@ class _Work:
         for part, replica in slots:
             dev_id = self.home(part, replica, wanted_only=False, relax=True)
             if dev_id is None:
-                raise RingError("No device can take partition %d replica %d: add devices or lower replicas"
-                                % (part, replica))
+                raise RingError(f"No device can take partition {part} replica {replica}: "
+                                "add devices or lower replicas")
             self.rows[replica][part] = NONE_DEV
             self.assign(part, replica, dev_id)
 
