@@ -132,6 +132,9 @@ def test_config_drive_boot_injects_key_hostname_and_runs_user_data(conn, lab):
     assert re.search(rf"ip={re.escape(seen['ip'])}\b", seen["line"]), seen["line"]
     assert guest.ssh_run(seen["ip"], priv, "hostname").stdout.strip() == "cd-guest"
     assert guest.ssh_run(seen["ip"], priv, "cat /root/user-data-marker").stdout.strip() == token
+    # ssh_run's jump path (ProxyCommand ssh -W); the guest's dropbear serves as its own hop.
+    jumped = guest.ssh_run(seen["ip"], priv, "hostname", jump=f"root@{seen['ip']}", jump_key=priv)
+    assert jumped.stdout.strip() == "cd-guest"
     keys = guest.ssh_run(seen["ip"], priv, "cat /root/.ssh/authorized_keys").stdout.splitlines()
     assert keys == [pub.read_text().strip()]  # public_keys and keys[] name the same key once
 
