@@ -63,6 +63,11 @@ def disk_xml(volume_id, connection, device, initiator=None, cache="none", io="na
     return ET.tostring(disk, encoding="unicode")
 
 
+def valid_device(device):
+    name = str(device).removeprefix("/dev/")
+    return len(name) == 3 and name.startswith("vd") and name[2] in string.ascii_lowercase[1:]
+
+
 def used_devices(domain_xml):
     root = ET.fromstring(domain_xml)
     return {t.get("dev") for t in root.findall("./devices/disk/target")}

@@ -105,7 +105,7 @@ class FileBackend(Backend):
     """
 
     kind = "file"
-    thin = True
+    thin = False  # sparse, but every GiB promised is counted as used
 
     def __init__(self, runner, directory, capacity_gib=None):
         super().__init__(runner)

@@ -1,0 +1,76 @@
+#!/usr/bin/python
+# Copyright: ministack developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: volume_info
+short_description: List volumes (openstack volume list / show)
+version_added: 0.1.0
+author: ministack developers
+description:
+  - Returns the project's volumes with the fields of C(openstack volume show), and C(table), the rows of
+    C(openstack volume list) (ID, Name, Status, Size, Attached to) for printing.
+options:
+  name:
+    description: Only the volume with this name or id.
+    type: str
+  status:
+    description: Only volumes in this status.
+    type: str
+  project:
+    description: Project (name or id). Omitted, the default project.
+    type: str
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
+  - ministack.cloud.catalog
+attributes:
+  check_mode:
+    support: full
+    details: This module only reads the catalog.
+  diff_mode:
+    support: none
+"""
+
+EXAMPLES = r"""
+- name: openstack volume list
+  ministack.cloud.volume_info:
+  register: volumes
+
+- name: Print it as the CLI does
+  ansible.builtin.debug:
+    msg: "{{ volumes.table | ministack.cloud.cli_table(['ID', 'Name', 'Status', 'Size', 'Attached to']) }}"
+"""
+
+RETURN = r"""
+volumes:
+  description: The volumes, as ministack.cloud.volume returns one.
+  returned: always
+  type: list
+  elements: dict
+table:
+  description: Rows of C(openstack volume list).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"ID": "86627753-e648-4175-acca-9d27b3458c69", "Name": vol1, "Status": available, "Size": 1, "Attached to": ""}]
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+ARGUMENT_SPEC = dict(
+    name=dict(type="str"),
+    status=dict(type="str"),
+    project=dict(type="str"),
+)
+
+
+def main():
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    module.fail_json(msg="ministack.cloud.volume_info runs on the controller as an action plugin; it cannot run as a module.")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,63 @@
+#!/usr/bin/python
+# Copyright: ministack developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: volume_service_info
+short_description: List volume services (openstack volume service list)
+version_added: 0.1.0
+author: ministack developers
+description:
+  - Returns the registered block hosts' C(cinder-volume) services with their capacity, and C(table), the
+    rows of C(openstack volume service list) (Binary, Host, Zone, Status, State, Updated At).
+options:
+  host:
+    description: Only this service (C(node@backend)).
+    type: str
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
+  - ministack.cloud.catalog
+attributes:
+  check_mode:
+    support: full
+    details: This module only reads the catalog.
+  diff_mode:
+    support: none
+"""
+
+EXAMPLES = r"""
+- name: openstack volume service list
+  ministack.cloud.volume_service_info:
+  register: services
+"""
+
+RETURN = r"""
+services:
+  description: The services, as ministack.cloud.volume_service returns one.
+  returned: always
+  type: list
+  elements: dict
+table:
+  description: Rows of C(openstack volume service list).
+  returned: always
+  type: list
+  elements: dict
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+ARGUMENT_SPEC = dict(
+    host=dict(type="str"),
+)
+
+
+def main():
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    module.fail_json(msg="ministack.cloud.volume_service_info runs on the controller as an action plugin; it cannot run as a module.")
+
+
+if __name__ == "__main__":
+    main()
