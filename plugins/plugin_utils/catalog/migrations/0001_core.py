@@ -140,7 +140,7 @@ def upgrade(op):
         Column("hypervisor_type", String(32), nullable=False, default="QEMU"),
         Column("hypervisor_version", Integer),
         Column("host_ip", String(64)),
-        Column("connection_uri", String(512)),  # libvirt URI the controller uses for this host
+        Column("libvirt_uri", String(512)),  # how the controller reaches the host (compute.driver.host_uri)
         Column("vcpus", Integer, nullable=False),
         Column("memory_mb", Integer, nullable=False),
         Column("local_gb", Integer, nullable=False),

@@ -1,0 +1,87 @@
+#!/usr/bin/python
+# Copyright: ministack developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: compute_service_info
+short_description: List compute services
+version_added: 0.1.0
+author: ministack developers
+description:
+  - Lists compute services as C(openstack compute service list) does (ID, Binary, Host, Zone, Status, State,
+    Updated At).
+  - The nova-conductor and nova-scheduler rows are the controller itself (zone C(internal), always up while a
+    playbook runs); the nova-compute rows are the registered hosts.
+options:
+  binary:
+    description: Only services with this binary, for example C(nova-compute).
+    type: str
+  host:
+    description: Only services on this host.
+    type: str
+  service_down_time:
+    description:
+      - Seconds since the controller last reached a host after which its service is C(down).
+      - Defaults to the environment variable C(MINISTACK_SERVICE_DOWN_TIME), else 60 (Nova's default).
+    type: int
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
+  - ministack.cloud.catalog
+attributes:
+  check_mode:
+    support: full
+    details: This module only reads the catalog.
+  diff_mode:
+    support: none
+seealso:
+  - module: ministack.cloud.compute_service
+"""
+
+EXAMPLES = r"""
+- name: List compute services
+  ministack.cloud.compute_service_info:
+  register: result
+
+- name: Print them as the CLI does
+  ansible.builtin.debug:
+    msg: "{{ result.compute_services | ministack.cloud.cli_table(['id', 'binary', 'host', 'zone', 'status', 'state', 'updated_at']) }}"
+"""
+
+RETURN = r"""
+compute_services:
+  description:
+    - The services. nova-compute entries carry every field of M(ministack.cloud.compute_service)'s result.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - id: 6deb28a3-1d51-4d4f-ac4c-d2c53604743a
+      binary: nova-compute
+      host: localhost
+      zone: nova
+      status: enabled
+      state: up
+      updated_at: "2025-01-15T06:12:05.000000"
+      disabled_reason: null
+      is_forced_down: false
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+ARGUMENT_SPEC = dict(
+    binary=dict(type="str"),
+    host=dict(type="str"),
+    service_down_time=dict(type="int"),
+)
+
+
+def main():
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    module.fail_json(msg="ministack.cloud.compute_service_info runs on the controller as an action plugin; it cannot run as a module.")
+
+
+if __name__ == "__main__":
+    main()
