@@ -72,26 +72,30 @@ def is_running(dom) -> bool:
         return False
 
 
-def make_config_drive_iso(path: pathlib.Path, meta_data: dict, user_data: str) -> None:
+def make_config_drive_iso(
+    path: pathlib.Path, meta_data: dict, user_data: str, network_data: dict | None = None
+) -> None:
     """The OpenStack config drive layout, built here with genisoimage (label config-2)."""
     with tempfile.TemporaryDirectory() as tmp:
         latest = pathlib.Path(tmp, "openstack", "latest")
         latest.mkdir(parents=True)
         (latest / "meta_data.json").write_text(json.dumps(meta_data))
         (latest / "user_data").write_text(user_data)
+        if network_data is not None:
+            (latest / "network_data.json").write_text(json.dumps(network_data))
         subprocess.run(
             ["genisoimage", "-quiet", "-o", str(path), "-V", "config-2", "-J", "-r", tmp],
             check=True, capture_output=True, text=True,
         )
 
 
-def boot(conn, lab, seed_iso: pathlib.Path) -> dict:
+def boot(conn, lab, seed_iso: pathlib.Path, mac: str | None = None, static_ip: str | None = None) -> dict:
     """Start a guest on the test image with ``seed_iso``; wait for login; return what we saw."""
     image = guest.ensure_test_image()
     workdir = lab["workdir"]
     disk = guest.make_overlay(image, workdir / "root.qcow2")
     log = workdir / "console.log"
-    mac = guest.random_mac()
+    mac = mac or guest.random_mac()
     xml = guest.domain_xml(
         f"ministack-img-{lab['tag']}", disk, log, network=lab["network"].name(), mac=mac, cdrom=seed_iso
     )
@@ -100,7 +104,7 @@ def boot(conn, lab, seed_iso: pathlib.Path) -> dict:
     lab["domains"].append(dom)
     line = guest.wait_for_console(dom, guest.LOGIN_READY, timeout=BOOT_TIMEOUT)
     login_ready = time.monotonic() - started
-    ip = guest.wait_for_lease(lab["network"], mac, timeout=30)
+    ip = static_ip or guest.wait_for_lease(lab["network"], mac, timeout=30)
     guest.wait_for_ssh(ip, lab["key"], timeout=60)
     ssh_ok = time.monotonic() - started
     print(f"\n[{lab['tag']}] login ready {login_ready:.1f} s, SSH works {ssh_ok:.1f} s after domain start")
@@ -183,3 +187,36 @@ def test_nocloud_seed_boot_with_rsa_key_and_hotplugged_volume(conn, lab):
     out = guest.ssh_run(seen["ip"], priv, script, timeout=120).stdout
     assert token in out
     assert "/dev/vdb" in out and "fstype=ext4" in out
+
+
+def test_config_drive_static_network_data(conn, lab):
+    """Nova writes type "ipv4" networks for subnets without DHCP: the image must apply them."""
+    priv, pub = guest.generate_ssh_keypair(lab["workdir"], "ecdsa")
+    lab["key"] = priv
+    net_xml = lab["network"].XMLDesc(0)
+    gateway = re.search(r"<ip address='([0-9.]+)'", net_xml).group(1)
+    static_ip = gateway.rsplit(".", 1)[0] + ".230"  # outside the DHCP range (.2-.199)
+    mac = guest.random_mac()
+    network_data = {
+        "links": [{"id": "tap0", "type": "bridge", "ethernet_mac_address": mac, "mtu": 1500}],
+        "networks": [{
+            "id": "network0", "type": "ipv4", "link": "tap0", "ip_address": static_ip,
+            "netmask": "255.255.255.0", "network_id": "n0",
+            "routes": [{"network": "0.0.0.0", "netmask": "0.0.0.0", "gateway": gateway}],
+        }],
+        "services": [{"type": "dns", "address": gateway}],
+    }
+    meta = {"uuid": str(uuid.uuid4()), "name": "static-guest", "public_keys": {"k": pub.read_text()}}
+    iso = lab["workdir"] / "config-drive.iso"
+    make_config_drive_iso(iso, meta, "", network_data)
+
+    seen = boot(conn, lab, iso, mac=mac, static_ip=static_ip)
+
+    assert f"ip={static_ip} " in seen["line"]
+    out = guest.ssh_run(static_ip, priv, "ip -4 addr show eth0; ip route; cat /etc/resolv.conf; pidof udhcpc || true")
+    assert f"inet {static_ip}/24" in out.stdout
+    assert f"default via {gateway}" in out.stdout
+    assert f"nameserver {gateway}" in out.stdout
+    assert out.stdout.strip().splitlines()[-1].startswith("nameserver")  # no udhcpc on a static NIC
+    # No DHCP lease was taken for the static NIC.
+    assert all(lease["mac"] != mac for lease in lab["network"].DHCPLeases())
