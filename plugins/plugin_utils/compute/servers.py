@@ -140,7 +140,7 @@ def service_row(tx, host: str) -> dict:
 
 def libvirt_host(service: dict) -> drv.LibvirtHost:
     caps = service.get("capabilities") or {}
-    uri = service.get("connection_uri") or "qemu:///system"
+    uri = service.get("libvirt_uri") or service.get("connection_uri") or "qemu:///system"
     return drv.LibvirtHost(uri, virt_type=caps.get("virt_type", "qemu"),
                            instances_pool=caps.get("instances_pool", drv.INSTANCES_POOL),
                            images_pool=caps.get("images_pool", drv.IMAGES_POOL))
