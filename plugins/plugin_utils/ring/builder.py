@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import math
 import random
+import sys
 import time
 from array import array
 from collections import Counter, defaultdict
@@ -134,6 +135,7 @@ class _Work:
                 self.avail[t] += max(0, deficit)
                 self.slack[t] += deficit
         self.moves = 0
+        self._wanted_zones = None
 
     # -- bookkeeping -------------------------------------------------------------------------
     def _add(self, dev_id, delta):
@@ -178,28 +180,50 @@ class _Work:
         this partition (under the plan's max), most wanted first; with ``wanted_only`` only
         tiers that still want part-replicas.
         """
-        others = self._others(part, replica)
-        held = Counter()
+        tiers = self.tiers
+        others = []
+        for r, row in enumerate(self.rows):
+            if r != replica and part < len(row):
+                d = row[part]
+                if d != NONE_DEV:
+                    others.append(d)
+        pmax = self.plan.max
+        if wanted_only:
+            # Fast refusal, the common case when few zones want parts: every zone that still
+            # wants part-replicas already holds its most replicas of this partition.
+            zones = [tiers[d][1] for d in others]
+            if all(zones.count(z) >= pmax[z] for z in self.wanted_zones()):
+                return None
+        held = {}
         for d in others:
-            held.update(self.tiers[d])
-        tree, pmax, avail, slack = self.plan.tree, self.plan.max, self.avail, self.slack
-
-        def down(tier):
-            if len(tier) == 4:
-                return tier[3]
-            kids = [k for k in tree.get(tier, ()) if held[k] < pmax[k] and (avail[k] > 0 or not wanted_only)]
-            if len(kids) > 1:
-                kids.sort(key=lambda k: (avail[k], slack[k]), reverse=True)
-            for k in kids:
-                found = down(k)
-                if found is not None:
-                    return found
-            return None
-
-        found = down(())
+            for t in tiers[d]:
+                held[t] = held.get(t, 0) + 1
+        found = self._down((), held, wanted_only)
         if found is None and relax:
-            found = self._relaxed_home(others, held)
+            found = self._relaxed_home(others, Counter(held))
         return found
+
+    def _down(self, tier, held, wanted_only):
+        if len(tier) == 4:
+            return tier[3]
+        pmax, avail, slack = self.plan.max, self.avail, self.slack
+        if wanted_only:
+            kids = [k for k in self.plan.tree[tier] if avail[k] > 0 and held.get(k, 0) < pmax[k]]
+        else:
+            kids = [k for k in self.plan.tree[tier] if held.get(k, 0) < pmax[k]]
+        while kids:
+            best = max(kids, key=lambda k: (avail[k], slack[k])) if len(kids) > 1 else kids[0]
+            found = self._down(best, held, wanted_only)
+            if found is not None:
+                return found
+            kids.remove(best)
+        return None
+
+    def wanted_zones(self):
+        """(region, zone) tiers still wanting part-replicas; cached until one of them fills."""
+        if self._wanted_zones is None or any(self.avail[z] <= 0 for z in self._wanted_zones):
+            self._wanted_zones = [t for t in self.plan.tree if len(t) == 2 and self.avail[t] > 0]
+        return self._wanted_zones
 
     def _relaxed_home(self, others, held):
         # The plan cannot be met (a failure domain is gone or full): stay as spread as possible.
@@ -251,25 +275,31 @@ class _Work:
     def shed_excess(self):
         """Move part-replicas from devices over quota to devices under quota, one per partition."""
         over = sorted((self.quota[d] - self.count[d], d) for d in self.tiers if self.count[d] > self.quota[d])
-        parts = self.parts
+        # Search snapshots of the rows with bytes.find (memchr speed). A device over quota never
+        # gains a slot here, so a hit is only stale if that slot already moved: checked below.
+        snapshots = [row.tobytes() for row in self.rows]
         for _, dev_id in over:
             need = self.count[dev_id] - self.quota[dev_id]
+            pattern = dev_id.to_bytes(2, sys.byteorder)
             order = list(range(len(self.rows)))
             self.rng.shuffle(order)
             for replica in order:
                 if need <= 0 or self.avail[()] <= 0:
                     break
-                row = self.rows[replica]
-                start = self.rng.randrange(parts)
-                for lo, hi in ((start, len(row)), (0, min(start, len(row)))):
+                row, data = self.rows[replica], snapshots[replica]
+                start = self.rng.randrange(len(row))
+                for lo, hi in ((2 * start, len(data)), (0, 2 * start)):
                     pos = lo
-                    while need > 0 and pos < hi:
-                        try:
-                            part = row.index(dev_id, pos, hi)
-                        except ValueError:
+                    while need > 0:
+                        pos = data.find(pattern, pos, hi)
+                        if pos < 0:
                             break
-                        pos = part + 1
-                        if not self.can_move(part):
+                        if pos & 1:  # straddles two ids
+                            pos += 1
+                            continue
+                        part = pos >> 1
+                        pos += 2
+                        if row[part] != dev_id or not self.can_move(part):
                             continue
                         target = self.home(part, replica, wanted_only=True)
                         if target is not None:
@@ -277,6 +307,8 @@ class _Work:
                             need -= 1
                             if self.avail[()] <= 0:
                                 break
+                    if need <= 0 or self.avail[()] <= 0:
+                        break
         return sum(max(0, self.count[d] - self.quota[d]) for d in self.tiers)
 
 
