@@ -144,14 +144,22 @@ def _make_iso(src: pathlib.Path, path: pathlib.Path, label: str) -> None:
         raise GuestError(f"genisoimage failed for {path}: {proc.stderr.strip()}")
 
 
-def serial_log_path(domain: Any) -> pathlib.Path:
-    """The file behind a libvirt domain's first ``<serial type='file'>`` device."""
+def _serial_source(domain: Any) -> tuple[str, pathlib.Path]:
+    """("file" or "pty", path) of a running domain's first serial device with a source."""
     root = ET.fromstring(domain.XMLDesc(0))
     for serial in root.findall("./devices/serial"):
         source = serial.find("source")
-        if serial.get("type") == "file" and source is not None and source.get("path"):
-            return pathlib.Path(source.get("path"))
-    raise GuestError(f"domain {domain.name()} has no <serial type='file'> console log")
+        if serial.get("type") in ("file", "pty") and source is not None and source.get("path"):
+            return serial.get("type"), pathlib.Path(source.get("path"))
+    raise GuestError(f"domain {domain.name()} has no <serial type='file'> or running pty console")
+
+
+def serial_log_path(domain: Any) -> pathlib.Path:
+    """The file behind a libvirt domain's first ``<serial type='file'>`` device."""
+    kind, path = _serial_source(domain)
+    if kind != "file":
+        raise GuestError(f"domain {domain.name()} has a {kind} console, not a <serial type='file'> log")
+    return path
 
 
 def wait_for_console(
@@ -162,10 +170,11 @@ def wait_for_console(
 ) -> str:
     """Wait until a console line matches ``pattern``; return that line.
 
-    ``domain_or_logfile`` is a console log path, or a libvirt domain: its ``<serial
-    type='file'>`` log is read, or, for a pty console, the console stream is opened.
-    ``offset`` skips bytes already in the log (e.g. the previous boot's, before a reboot).
-    Raises GuestError with the console's tail when the timeout expires or the domain stops.
+    ``domain_or_logfile`` is a console log path, or a local libvirt domain: its ``<serial
+    type='file'>`` log is read, or its pty is read directly (only output from now on: call
+    this right after starting the domain). ``offset`` skips bytes already in a log (e.g. the
+    previous boot's, before a reboot). Raises GuestError with the console's tail when the
+    timeout expires or the domain stops.
     """
     regex = re.compile(pattern) if isinstance(pattern, str) else pattern
     domain = None
@@ -173,10 +182,9 @@ def wait_for_console(
         logfile = pathlib.Path(domain_or_logfile)
     else:
         domain = domain_or_logfile
-        try:
-            logfile = serial_log_path(domain)
-        except GuestError:
-            return _wait_on_console_stream(domain, regex, timeout)
+        kind, logfile = _serial_source(domain)
+        if kind == "pty":
+            return _wait_on_pty(domain, logfile, regex, timeout)
     deadline = time.monotonic() + timeout
     text = ""
     while True:
@@ -203,33 +211,39 @@ def _is_active(domain: Any) -> bool:
         return False
 
 
-def _wait_on_console_stream(domain: Any, regex: re.Pattern[str], timeout: float) -> str:
-    import libvirt  # only needed for pty consoles
+def _wait_on_pty(domain: Any, pty: pathlib.Path, regex: re.Pattern[str], timeout: float) -> str:
+    import select
+    import termios
+    import tty
 
-    stream = domain.connect().newStream(libvirt.VIR_STREAM_NONBLOCK)
-    domain.openConsole(None, stream, libvirt.VIR_DOMAIN_CONSOLE_FORCE)
-    deadline = time.monotonic() + timeout
-    buf = ""
+    fd = os.open(pty, os.O_RDONLY | os.O_NOCTTY | os.O_NONBLOCK)
     try:
+        tty.setraw(fd, termios.TCSANOW)
+        deadline = time.monotonic() + timeout
+        buf = ""
         while time.monotonic() < deadline:
-            data = stream.recv(4096)
-            if data == -2:  # nothing yet
-                time.sleep(0.1)
+            ready, _, _ = select.select([fd], [], [], 0.5)
+            if not ready:
+                if not _is_active(domain):
+                    break
                 continue
-            if not data:
+            try:
+                data = os.read(fd, 4096)
+            except BlockingIOError:
+                continue
+            except OSError:  # EIO: QEMU closed its side (the guest stopped)
                 break
             buf += data.decode("utf-8", "replace")
-            lines = buf.split("\n")
-            for line in lines[:-1]:
+            *lines, buf = buf.split("\n")
+            for line in lines:
                 if regex.search(line):
                     return line.rstrip("\r")
-            buf = lines[-1]
+        raise GuestError(
+            f"no console line of {domain.name()} matched {regex.pattern!r} within {timeout:.0f} s ({pty}):\n"
+            f"{buf[-2000:]}"
+        )
     finally:
-        try:
-            stream.abort()
-        except libvirt.libvirtError:
-            pass
-    raise GuestError(f"no console line of {domain.name()} matched {regex.pattern!r} within {timeout:.0f} s")
+        os.close(fd)
 
 
 def wait_for_lease(network: Any, mac: str, timeout: float = 60.0) -> str:
@@ -379,7 +393,7 @@ def random_mac() -> str:
 def domain_xml(
     name: str,
     disk: pathlib.Path,
-    console_log: pathlib.Path,
+    console_log: pathlib.Path | None,
     network: str | None = None,
     mac: str | None = None,
     cdrom: pathlib.Path | None = None,
@@ -387,7 +401,9 @@ def domain_xml(
     domain_type: str = "qemu",
 ) -> str:
     """A minimal domain for the test image: virtio disk, optional IDE CD-ROM (the cloud
-    kernel has no AHCI driver, so SATA CD-ROMs are invisible), virtio NIC, file console."""
+    kernel has no AHCI driver, so SATA CD-ROMs are invisible), virtio NIC, and a serial console
+    logged to ``console_log`` (a pty when it is None)."""
+    serial = "<serial type='pty'>" if console_log is None else f"<serial type='file'>\n      <source path='{console_log}'/>"
     cd = ""
     if cdrom is not None:
         cd = f"""
@@ -418,8 +434,7 @@ def domain_xml(
       <source file='{disk}'/>
       <target dev='vda' bus='virtio'/>
     </disk>{cd}{nic}
-    <serial type='file'>
-      <source path='{console_log}'/>
+    {serial}
       <target port='0'/>
     </serial>
     <memballoon model='none'/>

@@ -89,12 +89,15 @@ def make_config_drive_iso(
         )
 
 
-def boot(conn, lab, seed_iso: pathlib.Path, mac: str | None = None, static_ip: str | None = None) -> dict:
-    """Start a guest on the test image with ``seed_iso``; wait for login; return what we saw."""
+def boot(
+    conn, lab, seed_iso: pathlib.Path, mac: str | None = None, static_ip: str | None = None, pty: bool = False
+) -> dict:
+    """Start a guest on the test image with ``seed_iso``; wait for login; return what we saw.
+    The console is a log file, or with ``pty`` a pty that wait_for_console reads live."""
     image = guest.ensure_test_image()
     workdir = lab["workdir"]
     disk = guest.make_overlay(image, workdir / "root.qcow2")
-    log = workdir / "console.log"
+    log = None if pty else workdir / "console.log"
     mac = mac or guest.random_mac()
     xml = guest.domain_xml(
         f"ministack-img-{lab['tag']}", disk, log, network=lab["network"].name(), mac=mac, cdrom=seed_iso
@@ -161,9 +164,11 @@ def test_nocloud_seed_boot_with_rsa_key_and_hotplugged_volume(conn, lab):
         user_data=f"#!/bin/sh\necho {token} > /root/user-data-marker\n",
     )
 
-    seen = boot(conn, lab, iso)
+    seen = boot(conn, lab, iso, pty=True)
 
-    assert "seed: cidata" in seen["log"].read_text(errors="replace")
+    assert "hostname=nocloud-guest" in seen["line"]
+    seed = guest.ssh_run(seen["ip"], priv, "cat /run/seed/meta-data").stdout
+    assert f"instance-id: iid-{lab['tag']}" in seed
     assert guest.ssh_run(seen["ip"], priv, "hostname").stdout.strip() == "nocloud-guest"
     assert guest.ssh_run(seen["ip"], priv, "cat /root/user-data-marker").stdout.strip() == token
 
