@@ -93,7 +93,9 @@ PKGS="$WORK/pkgs"
 mkdir -p "$PKGS"
 for line in $versions; do
   p=${line%%=*}; v=${line#*=}
-  dpkg-deb -x "$DEBS/${p}_${v//:/%3a}_amd64.deb" "$PKGS"
+  deb="$DEBS/${p}_${v//:/%3a}_amd64.deb"
+  # A download cut short leaves a broken file under the final name: drop it so a rerun fetches it.
+  dpkg-deb -x "$deb" "$PKGS" || { rm -f "$deb"; die "$deb is damaged; removed it, run again"; }
 done
 keep=$(for line in $versions; do p=${line%%=*}; v=${line#*=}; echo "${p}_${v//:/%3a}_amd64.deb"; done)
 for f in "$DEBS"/*.deb; do
