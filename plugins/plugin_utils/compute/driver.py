@@ -102,6 +102,10 @@ def host_uri(host: dict) -> str:
     return uri + "?" + "&".join(params)
 
 
+def _looks_like_uuid(text: str) -> bool:
+    return len(text) == 36 and text.count("-") == 4
+
+
 def instance_name(number: int) -> str:
     """Nova's default instance_name_template, ``instance-%08x``."""
     return f"instance-{int(number):08x}"
@@ -371,10 +375,17 @@ class LibvirtHost:
 
     # ---------------------------------------------------------------- domains
     def _domain(self, name: str):
+        """A domain by name, or by UUID (a server id: safe even when two catalogs share a host)."""
         try:
+            if _looks_like_uuid(name):
+                return self.conn.lookupByUUIDString(name)
             return self.conn.lookupByName(name)
         except libvirt.libvirtError:
             return None
+
+    def domain_uuid(self, name: str) -> Optional[str]:
+        dom = self._domain(name)
+        return dom.UUIDString() if dom is not None else None
 
     def domain_exists(self, name: str) -> bool:
         return self._domain(name) is not None

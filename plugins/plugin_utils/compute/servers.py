@@ -509,8 +509,8 @@ class Servers:
     # ---------------------------------------------------------------- compute step
     def _build_on_host(self, service: dict, row: dict, image: dict, ports: list, key: Optional[dict]) -> None:
         host = libvirt_host(service)
-        name = drv.instance_name(row["instance_number"])
         server_id = row["id"]
+        name = self._free_instance_name(host, row)
         hostname = configdrive.hostname_for(row["name"])
         instances_path = host.pool_path(host.instances_pool)
         for port in ports:
@@ -545,10 +545,25 @@ class Servers:
             _set(tx, server_id, task_state="spawning")
         host.spawn(spec, timeout=float(self.params.get("timeout") or 180) if self.params.get("wait", True) else 5)
 
+    def _free_instance_name(self, host: drv.LibvirtHost, row: dict) -> str:
+        """instance-%08x from the catalog's number, unless the host already has a domain of that name
+        for another server (a second catalog sharing the host): then the next free number."""
+        number = row["instance_number"]
+        while True:
+            uuid_on_host = host.domain_uuid(drv.instance_name(number))
+            if uuid_on_host is None or uuid_on_host == row["id"]:
+                break
+            with self.catalog.begin() as tx:
+                s = tx.t.servers
+                number = max(number, tx.scalar(select(func.max(s.c.instance_number))) or 0) + 1
+                _set(tx, row["id"], instance_number=number)
+        row["instance_number"] = number
+        return drv.instance_name(number)
+
     def _cleanup_host(self, service: dict, row: dict, ports: list) -> list:
         try:
             host = libvirt_host(service)
-            return host.destroy(drv.instance_name(row["instance_number"]), row["id"] + ".",
+            return host.destroy(row["id"], row["id"] + ".",
                                 [(p["libvirt_network"], p["mac_address"]) for p in ports])
         except (ComputeError, OSError) as exc:
             self.warnings.append(f"Cleaning up server {row['id']} on {service['host']} failed: {exc}")
@@ -563,7 +578,7 @@ class Servers:
         if service is not None:
             host = libvirt_host(service)
             try:
-                removed = host.destroy(drv.instance_name(row["instance_number"]), row["id"] + ".",
+                removed = host.destroy(row["id"], row["id"] + ".",
                                        [(p["libvirt_network"], p["mac_address"]) for p in ports])
             except (ComputeError, OSError) as exc:
                 raise ComputeError(f"Deleting server {row['name']} on host {row['host']} failed: {exc}. "
@@ -612,7 +627,7 @@ def server_action(catalog, server: str, action: str, check_mode: bool = False, t
     if check_mode:
         return {"changed": True, "server": before}
     host = libvirt_host(service)
-    name = drv.instance_name(row["instance_number"])
+    name = row["id"]  # the domain's UUID is the server's id
     task = {"stop": "powering-off", "start": "powering-on", "pause": "pausing", "unpause": "unpausing",
             "suspend": "suspending", "resume": "resuming", "reboot_soft": "rebooting",
             "reboot_hard": "rebooting_hard"}[action]
@@ -696,7 +711,7 @@ def server_image(catalog, server: str, name: str, check_mode: bool = False, cont
     os.makedirs(store.root, exist_ok=True)
     tmp = os.path.join(store.root, f".{image_id}.partial")
     try:
-        host.snapshot_disk(drv.instance_name(row["instance_number"]), f"{row['id']}.disk",
+        host.snapshot_disk(row["id"], f"{row['id']}.disk",
                            f"{row['id']}.snap-{image_id[:8]}", tmp, timeout=timeout)
         sums = digests(tmp)
         virtual = int(qemu_img_info(tmp).get("virtual-size", 0))
