@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Probe a lab host as a compute host: libvirt-python over qemu+ssh from this machine.
 
   .venv/bin/python lab/probe_compute.py IP [--key lab/state/id_ed25519] [--boot IMAGE.qcow2]
@@ -125,7 +124,7 @@ class Probe:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("ip")
     parser.add_argument("--key", type=Path, default=ROOT / "lab" / "state" / "id_ed25519")
     parser.add_argument("--boot", type=Path, metavar="IMAGE", help="boot this qcow2 (the ministack test image)")
