@@ -233,8 +233,8 @@ def select_hosts(hosts, flavor, image=None, availability_zone=None, scheduler_hi
     alternates = []
     if num_alts:
         if num_instances > 1:
-            # Re-filter and re-weigh with everything consumed, as Nova does for multi-instance requests.
-            request.instance_id = None
+            # Re-filter and re-weigh with everything consumed, as Nova does for multi-instance requests
+            # (still as the last instance, so its own host stays in the weighing as in Nova).
             leftover = _run_filters(filters, candidates, request, num_instances, [])
             totals = weigh(leftover, weighers, request)
             ranked = _ranked(leftover, totals, min(num_alts + len(selected), len(leftover)))

@@ -107,7 +107,7 @@ def verdicts(hosts, kwargs):
     return {s.name: [f.name for f in filters if not f.host_passes(s, request)] for s in states}
 
 
-SETTINGS = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @SETTINGS
