@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 module: aggregate
 short_description: Create, update or delete a host aggregate and its availability zone
 version_added: 0.1.0
-author: ministack developers
+author: ministack developers (@ministack)
 description:
   - Manages a host aggregate in the ministack catalog, as C(openstack aggregate create/set/add host/delete) does.
   - An aggregate groups compute hosts under metadata that the scheduler matches against flavor extra specs.

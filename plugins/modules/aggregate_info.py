@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 module: aggregate_info
 short_description: List host aggregates
 version_added: 0.1.0
-author: ministack developers
+author: ministack developers (@ministack)
 description:
   - Lists the host aggregates of the ministack catalog (C(openstack aggregate list --long)).
 options:

@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 module: availability_zone_info
 short_description: List availability zones with their hosts and services
 version_added: 0.1.0
-author: ministack developers
+author: ministack developers (@ministack)
 description:
   - Lists availability zones as C(openstack availability zone list --long) does.
   - Compute zones come from aggregates with an availability zone; compute hosts in none are in C(nova).

@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 module: compute_service
 short_description: Register a compute host with its capacity, ratios and status
 version_added: 0.1.0
-author: ministack developers
+author: ministack developers (@ministack)
 description:
   - Registers a KVM host as a compute service (a nova-compute) in the ministack catalog, with the capacity the
     scheduler places servers on, and enables or disables it (C(openstack compute service set --enable/--disable)).

@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 module: compute_service_info
 short_description: List compute services
 version_added: 0.1.0
-author: ministack developers
+author: ministack developers (@ministack)
 description:
   - Lists compute services as C(openstack compute service list) does (ID, Binary, Host, Zone, Status, State,
     Updated At).

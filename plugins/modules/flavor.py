@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 module: flavor
 short_description: Create, update or delete a flavor (Nova's instance sizes)
 version_added: 0.1.0
-author: ministack developers
+author: ministack developers (@ministack)
 description:
   - Manages a flavor in the ministack catalog, as C(openstack flavor create/set/delete) does.
   - A flavor is found by O(name). An existing flavor is updated in place and keeps its id, so servers and

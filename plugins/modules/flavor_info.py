@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 module: flavor_info
 short_description: List flavors
 version_added: 0.1.0
-author: ministack developers
+author: ministack developers (@ministack)
 description:
   - Lists the flavors of the ministack catalog, sorted by id as C(openstack flavor list) does.
 options:

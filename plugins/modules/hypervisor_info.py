@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 module: hypervisor_info
 short_description: List hypervisors with their capacity and usage
 version_added: 0.1.0
-author: ministack developers
+author: ministack developers (@ministack)
 description:
   - Lists hypervisors as C(openstack hypervisor list/show) and C(hypervisor stats show) do.
   - C(memory_mb_used) and C(local_gb_used) include the reserved amounts, as Nova reports them; C(vcpus_used) is

@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 module: keypair
 short_description: Import or generate an SSH keypair
 version_added: 0.1.0
-author: ministack developers
+author: ministack developers (@ministack)
 description:
   - Manages a keypair in the ministack catalog, as C(openstack keypair create/delete) does.
   - With O(public_key) or O(public_key_file) the public key is imported. Without either, a key is generated on

@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 module: keypair_info
 short_description: List keypairs
 version_added: 0.1.0
-author: ministack developers
+author: ministack developers (@ministack)
 description:
   - Lists the keypairs of a project in the ministack catalog (C(openstack keypair list)). Public keys only.
 options:

@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 module: quota
 short_description: Set the quota limits of a project
 version_added: 0.1.0
-author: ministack developers
+author: ministack developers (@ministack)
 description:
   - Sets per-project limits in the ministack catalog, as C(openstack quota set) does, with the resources and
     defaults of Nova and Cinder. Creating a server, volume, keypair or server group beyond a limit fails with
@@ -169,7 +169,7 @@ ARGUMENT_SPEC = dict(
     instances=dict(type="int"),
     cores=dict(type="int"),
     ram=dict(type="int"),
-    key_pairs=dict(type="int"),
+    key_pairs=dict(type="int", no_log=False),
     server_groups=dict(type="int"),
     server_group_members=dict(type="int"),
     metadata_items=dict(type="int"),

@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 module: quota_info
 short_description: Show the quota limits and usage of a project
 version_added: 0.1.0
-author: ministack developers
+author: ministack developers (@ministack)
 description:
   - Shows a project's limits and what it uses now (C(openstack quota show) and C(openstack quota list --detail)).
 options:

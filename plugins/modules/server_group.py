@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 module: server_group
 short_description: Create or delete a server group (affinity, anti-affinity)
 version_added: 0.1.0
-author: ministack developers
+author: ministack developers (@ministack)
 description:
   - Manages a server group in the ministack catalog, as C(openstack server group create/delete) does.
   - The scheduler keeps a group's servers on one host (C(affinity)), on different hosts (C(anti-affinity), at most

@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 module: server_group_info
 short_description: List server groups
 version_added: 0.1.0
-author: ministack developers
+author: ministack developers (@ministack)
 description:
   - Lists server groups as C(openstack server group list --long) does.
 options:

@@ -24,10 +24,15 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from types import SimpleNamespace
 
-from sqlalchemy import create_engine, event, func, select, text
-from sqlalchemy import exc as sa_exc
-from sqlalchemy.engine import make_url
-from sqlalchemy.pool import NullPool
+try:
+    from sqlalchemy import create_engine, event, func, select, text
+    from sqlalchemy import exc as sa_exc
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.pool import NullPool
+
+    HAS_SQLALCHEMY = True
+except ImportError:  # reported by Catalog(): SQLAlchemy is in requirements.txt
+    HAS_SQLALCHEMY = False
 
 from . import migrate
 from .errors import CatalogError, CatalogUnavailable
@@ -148,6 +153,11 @@ class Catalog:
     """An opened, migrated catalog. Cheap to keep; each transaction opens a connection."""
 
     def __init__(self, url: str, busy_timeout: float = BUSY_TIMEOUT_S):
+        if not HAS_SQLALCHEMY:
+            raise CatalogUnavailable(
+                "The catalog needs SQLAlchemy (and psycopg for PostgreSQL) in the controller's Python: "
+                "pip install -r requirements.txt"
+            )
         self.url = make_url(url)
         self.busy_timeout = busy_timeout
         backend = self.url.get_backend_name()

@@ -19,7 +19,10 @@ import math
 import os
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+try:
+    from sqlalchemy import and_, delete, func, insert, or_, select, update
+except ImportError:  # reported once, by open_catalog(): SQLAlchemy is in requirements.txt
+    pass
 
 from .errors import ClaimFailed, Conflict, InvalidInput, NotFound
 

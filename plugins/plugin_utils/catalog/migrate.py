@@ -24,8 +24,11 @@ import re
 from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 
-from sqlalchemy import Column, DateTime, Index, MetaData, String, Table, insert, select
-from sqlalchemy.schema import CreateColumn, CreateIndex, CreateTable
+try:
+    from sqlalchemy import Column, DateTime, Index, MetaData, String, Table, insert, select
+    from sqlalchemy.schema import CreateColumn, CreateIndex, CreateTable
+except ImportError:  # reported once, by open_catalog(): SQLAlchemy is in requirements.txt
+    pass
 
 from .errors import CatalogUnavailable
 

@@ -4,7 +4,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+try:
+    from sqlalchemy import or_, select
+except ImportError:  # reported once, by open_catalog(): SQLAlchemy is in requirements.txt
+    pass
 
 from .errors import NotFound
 

@@ -9,7 +9,10 @@ it writes anything.
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+try:
+    from sqlalchemy import func, select
+except ImportError:  # reported once, by open_catalog(): SQLAlchemy is in requirements.txt
+    pass
 
 from .errors import OverQuota
 
@@ -47,9 +50,7 @@ def limits(tx, project_id: str) -> dict[str, int]:
 
 def overrides(tx, project_id: str) -> dict[str, int]:
     q = tx.t.quotas
-    return {
-        r: v for r, v in tx.execute(select(q.c.resource, q.c.hard_limit).where(q.c.project_id == project_id))
-    }
+    return dict(tx.execute(select(q.c.resource, q.c.hard_limit).where(q.c.project_id == project_id)).all())
 
 
 def _count(tx, table, project_id, column=None, where=None):

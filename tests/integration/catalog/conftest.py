@@ -6,6 +6,7 @@ import os
 import pathlib
 import subprocess
 import sys
+import uuid
 
 import pytest
 
@@ -86,7 +87,7 @@ def run_playbook(tmp_path, playbook: str, extravars: dict, *, check=False, diff=
         "ANSIBLE_COLLECTIONS_PATH": str(ROOT / "collections"),
         "ANSIBLE_NOCOLOR": "1",
     }
-    private = tmp_path / f"runner-{len(list(tmp_path.glob('runner-*')))}"
+    private = tmp_path / f"runner-{uuid.uuid4().hex[:8]}"  # unique: tests run playbooks from threads
     private.mkdir()
     kwargs = {}
     if inventory is not None:

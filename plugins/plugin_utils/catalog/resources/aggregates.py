@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import delete, insert, select, update
+try:
+    from sqlalchemy import delete, insert, select, update
+except ImportError:  # reported once, by open_catalog(): SQLAlchemy is in requirements.txt
+    pass
 
 from ..errors import Conflict, InvalidInput, NotFound
 from ..hosts import AZ_KEY, DEFAULT_AVAILABILITY_ZONE, aggregates, host_zones, hosts_with_servers, is_up
@@ -126,7 +129,7 @@ class Aggregate(Resource):
             if old_zone != new_zone_of_host:
                 moved.append((host, old_zone, new_zone_of_host))
         if moved:
-            busy = hosts_with_servers(tx, [h for h, _, _ in moved])
+            busy = hosts_with_servers(tx, [move[0] for move in moved])
             for host, old_zone, new_zone_of_host in moved:
                 if busy.get(host):
                     raise Conflict(
@@ -225,5 +228,5 @@ class AvailabilityZoneInfo(Resource):
                 service = {**service, "forced_down": False}
                 add("volume", service["availability_zone"], service["host"], service["binary"], service)
         name = self.params.get("name")
-        result = [z for _, z in sorted(zones.items()) if not name or z["name"] == name]
+        result = [zone for key, zone in sorted(zones.items()) if not name or zone["name"] == name]
         return {"changed": False, "availability_zones": result}

@@ -13,7 +13,10 @@ from __future__ import annotations
 import platform
 import uuid
 
-from sqlalchemy import delete, insert, select, update
+try:
+    from sqlalchemy import delete, insert, select, update
+except ImportError:  # reported once, by open_catalog(): SQLAlchemy is in requirements.txt
+    pass
 
 from ..errors import CatalogError, Conflict, InvalidInput
 from ..hosts import (

@@ -8,7 +8,10 @@ from __future__ import annotations
 import re
 import uuid
 
-from sqlalchemy import delete, insert, or_, select, update
+try:
+    from sqlalchemy import delete, insert, or_, select, update
+except ImportError:  # reported once, by open_catalog(): SQLAlchemy is in requirements.txt
+    pass
 
 from ..errors import Conflict, InvalidInput
 from ..resource import Resource, iso, require_float, require_int, require_name, string_dict
@@ -21,9 +24,7 @@ _FLAVOR_ID = re.compile(r"^[\w.\- ]+$")  # Nova's flavorid rule: word characters
 def flavor_record(tx, row: dict) -> dict:
     """A flavor as the module and `openstack flavor show` give it."""
     specs = tx.t.flavor_extra_specs
-    extra = {
-        k: v for k, v in tx.execute(select(specs.c.key, specs.c.value).where(specs.c.flavor_id == row["id"]))
-    }
+    extra = dict(tx.execute(select(specs.c.key, specs.c.value).where(specs.c.flavor_id == row["id"])).all())
     return {
         "id": row["id"],
         "name": row["name"],

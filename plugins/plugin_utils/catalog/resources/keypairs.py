@@ -10,7 +10,10 @@ import binascii
 import hashlib
 import os
 
-from sqlalchemy import delete, insert, select, update
+try:
+    from sqlalchemy import delete, insert, select, update
+except ImportError:  # reported once, by open_catalog(): SQLAlchemy is in requirements.txt
+    pass
 
 from ..errors import Conflict, InvalidInput
 from ..projects import find_project
@@ -232,4 +235,3 @@ class KeypairInfo(Resource):
         if self.params.get("name"):
             query = query.where(k.c.name == self.params["name"])
         return {"changed": False, "keypairs": [keypair_record(r) for r in tx.all(query)]}
-

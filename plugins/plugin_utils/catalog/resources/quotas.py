@@ -4,7 +4,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, insert, update
+try:
+    from sqlalchemy import delete, insert, update
+except ImportError:  # reported once, by open_catalog(): SQLAlchemy is in requirements.txt
+    pass
 
 from ..errors import Conflict
 from ..projects import find_project
@@ -92,4 +95,3 @@ class QuotaInfo(Resource):
             "quotas": quota_record(tx, project),
             "usage": {r: used.get(r, 0) for r in RESOURCES},
         }
-

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import delete, insert, select, update
+try:
+    from sqlalchemy import delete, insert, select, update
+except ImportError:  # reported once, by open_catalog(): SQLAlchemy is in requirements.txt
+    pass
 
 from ..errors import Conflict, InvalidInput
 from ..projects import find_project
