@@ -1,0 +1,76 @@
+#!/usr/bin/python
+# Copyright: ministack developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: object_container_info
+short_description: Show one Swift container or list an account's containers
+version_added: 0.1.0
+author: ministack developers
+description:
+  - With O(name), the fields of C(openstack container show) (an empty list when it does not exist);
+    without, the account's containers as C(openstack container list --long) lists them.
+options:
+  name:
+    description: Container to show.
+    type: str
+    aliases: [container]
+  prefix:
+    description: Without O(name), list only containers whose name starts with this.
+    type: str
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
+  - ministack.cloud.object_store
+attributes:
+  check_mode:
+    support: full
+    details: This module only reads.
+  diff_mode:
+    support: none
+seealso:
+  - module: ministack.cloud.object_container
+"""
+
+EXAMPLES = r"""
+- name: List the containers (openstack container list)
+  ministack.cloud.object_container_info:
+    auth: "{{ swift_auth }}"
+  register: listing
+
+- name: Show one (openstack container show mycontainer)
+  ministack.cloud.object_container_info:
+    name: mycontainer
+    auth: "{{ swift_auth }}"
+"""
+
+RETURN = r"""
+containers:
+  description:
+    - With O(name), one element (or none) with the fields of ministack.cloud.object_container's C(container).
+    - Without, one element per container with C(name), C(count) and C(bytes).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"name": "mycontainer", "count": 1, "bytes": 29}]
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.ministack.cloud.plugins.module_utils.objectstore import CONNECTION_SPEC
+
+ARGUMENT_SPEC = dict(
+    name=dict(type="str", aliases=["container"]),
+    prefix=dict(type="str"),
+    **CONNECTION_SPEC,
+)
+
+
+def main():
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    module.fail_json(msg="ministack.cloud.object_container_info runs on the controller as an action plugin; it cannot run as a module.")
+
+
+if __name__ == "__main__":
+    main()
