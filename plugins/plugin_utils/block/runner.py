@@ -119,6 +119,17 @@ class SSHRunner(Runner):
         )
 
 
+@dataclass
+class PodmanRunner(Runner):
+    """Runs inside a podman container (lab and molecule hosts), argv passed through as-is."""
+
+    container: str = ""
+
+    def _execute(self, argv, input_text):
+        return subprocess.run(["podman", "exec", "-i", self.container, *argv], input=input_text,
+                              capture_output=True, text=True, timeout=self.timeout, check=False)
+
+
 def runner_for(host_vars):
     """Build a runner from a block host's connection facts (as registered by block_host)."""
     host_vars = host_vars or {}
@@ -127,6 +138,8 @@ def runner_for(host_vars):
     sudo = bool(host_vars.get("sudo", False))
     if connection == "local":
         return LocalRunner(sudo=sudo)
+    if connection == "podman":
+        return PodmanRunner(sudo=sudo, container=host_vars.get("container") or address)
     return SSHRunner(
         sudo=sudo,
         host=address,
