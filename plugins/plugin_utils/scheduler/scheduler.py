@@ -217,12 +217,17 @@ def select_hosts(hosts, flavor, image=None, availability_zone=None, scheduler_hi
                 _run_filters(filters, all_hosts, request, 0, reports)
             raise _failure(all_hosts, reports, [f.name for f in filters], num_instances, selected)
         totals = weigh(candidates, weighers, request)
-        if config["shuffle_best_same_weighed_hosts"] and subset_size == 1:
+        if config["shuffle_best_same_weighed_hosts"]:
+            # Nova shuffles the hosts tied at the top weight before taking the subset.
             best = max(totals)
-            chosen = rng.choice([h for h, t in zip(candidates, totals) if t == best])
+            tied = [h for h, t in zip(candidates, totals) if t == best]
+            rng.shuffle(tied)
+            rest = [h for h in _ranked(candidates, totals, min(subset_size + len(tied), len(candidates)))
+                    if h not in tied]
+            top = (tied + rest)[:subset_size]
         else:
             top = _ranked(candidates, totals, min(subset_size, len(candidates)))
-            chosen = top[0] if len(top) == 1 else rng.choice(top)
+        chosen = top[0] if len(top) == 1 else rng.choice(top)
         chosen.consume(request.resources, instance_id)
         if request.group_policy:
             request.group_hosts.add(chosen.name)

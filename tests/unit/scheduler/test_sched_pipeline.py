@@ -62,6 +62,22 @@ def test_host_subset_size_picks_among_the_best_only():
     assert len(repeat) == 1
 
 
+def test_shuffle_best_same_weighed_hosts_spreads_ties_only():
+    hosts = [host("a"), host("b"), host("c"), host("d", memory_mb=16384)]
+    config = {"shuffle_best_same_weighed_hosts": True}
+    seen = {chosen(hosts, config={**config, "random_seed": seed})[0] for seed in range(40)}
+    assert seen == {"a", "b", "c"}
+    assert {chosen(hosts, config={**config, "random_seed": s, "host_subset_size": 4})[0] for s in range(60)} == {
+        "a", "b", "c", "d"}
+
+
+def test_filters_after_an_empty_list_are_reported_as_not_run():
+    message = failure([host("cmp1", enabled=False)], flavor(extra_specs={"capabilities:x": "1"}),
+                      server_group={"policy": "anti-affinity", "members": []})
+    assert message.endswith(
+        "Not run (no hosts left): ComputeCapabilitiesFilter, ServerGroupAntiAffinityFilter.")
+
+
 def test_multi_instance_consumes_between_instances():
     # Each host fits two 1 GB instances in RAM: 2560 - 512 = 2048.
     hosts = [host(f"cmp{i}", memory_mb=2560) for i in range(3)]
