@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pathlib
 import subprocess
 import threading
 
@@ -10,6 +11,7 @@ from ansible_collections.ministack.cloud.plugins.plugin_utils.catalog import agg
 from ansible_collections.ministack.cloud.plugins.plugin_utils.catalog import quotas as quota_lib
 from sqlalchemy import select
 
+ROOT = pathlib.Path(__file__).resolve().parents[3]
 SEED_IDS = {"1", "2", "3", "4", "5", "20", "10"}
 
 
@@ -177,3 +179,22 @@ def test_default_catalog_is_next_to_the_inventory(play, tmp_path, monkeypatch):
     assert run.rc == 0, run.stdout
     assert len(run.result("List flavors from the default catalog")["flavors"]) == 6
     assert (inventory_dir / ".ministack" / "catalog.db").is_file()
+
+
+def test_catalog_walkthrough_prints_the_seed_tables(play, sqlite_url, tmp_path):
+    """playbooks/catalog.yml: the seed's catalog steps against this machine's libvirt."""
+    playbook = str(ROOT / "playbooks" / "catalog.yml")
+    variables = {"ministack_catalog": sqlite_url, "catalog_key_file": str(tmp_path / "mykeypair.key")}
+    checked = play(playbook, variables, check=True)
+    assert checked.rc == 0, checked.stdout
+    assert not (tmp_path / "mykeypair.key").exists()
+    first = play(playbook, variables)
+    assert first.rc == 0, first.stdout
+    flavor_table = first.result("Print the flavor list")["msg"]
+    assert "| 20 | newflavor |   768 |    1 |         0 |     1 | True      |" in flavor_table
+    services = first.result("Print the compute service list")["msg"]
+    assert "| nova-compute   | localhost" in services and "| nova     | enabled | up    |" in services
+    assert "| properties        | SSD='true'" in first.result("Print the aggregate")["msg"]
+    assert oct((tmp_path / "mykeypair.key").stat().st_mode & 0o777) == "0o600"
+    second = play(playbook, variables)
+    assert second.rc == 0 and second.changed() == 0, second.stdout

@@ -154,7 +154,8 @@ class ComputeService(Resource):
             found = discover(host, p)
             self.seen = tx.now()
             for key in (*CAPACITY, "hypervisor_type", "hypervisor_version", "libvirt_uri"):
-                if wanted.get(key) is None and found.get(key) is not None:
+                # 0 means libvirt could not tell (no instances storage pool yet): not a capacity
+                if wanted.get(key) is None and found.get(key):
                     wanted[key] = found[key]
             if wanted["hypervisor_hostname"] is None:
                 wanted["hypervisor_hostname"] = current["hypervisor_hostname"] if current else host
@@ -173,6 +174,12 @@ class ComputeService(Resource):
         if current is None:
             missing = [k for k in CAPACITY if wanted[k] is None]
             if missing:
+                if p.get("discover"):
+                    raise InvalidInput(
+                        missing[0],
+                        f"libvirt on {host} does not report it (for local_gb: no ministack-instances storage pool "
+                        "yet); give it as an option",
+                    )
                 raise InvalidInput(
                     missing[0],
                     f"required to register compute host {host} (give vcpus, memory_mb and local_gb, or discover: true)",
