@@ -18,7 +18,7 @@ set -euo pipefail
 LAB="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(dirname "$LAB")"
 SELF="$LAB/$(basename "${BASH_SOURCE[0]}")"
-export CONTAINERS_CONF="${CONTAINERS_CONF:-$LAB/containers.conf}"
+export CONTAINERS_CONF="$LAB/containers.conf"   # the project's podman settings, never /etc
 CACHE="$ROOT/.cache/lab"
 SUITE=bookworm
 MIRROR="${MINISTACK_DEBIAN_MIRROR:-http://deb.debian.org/debian}"

@@ -94,17 +94,16 @@ def log(message: str) -> None:
 
 def lab_env() -> dict[str, str]:
     env = dict(os.environ)
-    # The project's podman settings (runc, cgroupfs, ulimits): never /etc/containers.
-    env.setdefault("CONTAINERS_CONF", str(LAB_DIR / "containers.conf"))
+    # The project's podman settings (runc, cgroupfs, ulimits), whatever the caller's
+    # environment says: the lab's hosts only boot with them. /etc/containers is never used.
+    env["CONTAINERS_CONF"] = str(LAB_DIR / "containers.conf")
     return env
 
 
-def run(argv: list[str], *, check: bool = True, timeout: float | None = None,
-        capture: bool = True) -> subprocess.CompletedProcess[str]:
+def run(argv: list[str], *, check: bool = True, timeout: float | None = None) -> subprocess.CompletedProcess[str]:
     try:
         proc = subprocess.run(argv, env=lab_env(), text=True, timeout=timeout,
-                              stdout=subprocess.PIPE if capture else None,
-                              stderr=subprocess.PIPE if capture else None, check=False)
+                              capture_output=True, check=False)
     except FileNotFoundError as exc:
         raise LabError(f"'{argv[0]}' is not installed: run scripts/setup.sh") from exc
     if check and proc.returncode != 0:
