@@ -312,6 +312,83 @@ class _Work:
         return sum(max(0, self.count[d] - self.quota[d]) for d in self.tiers)
 
 
+    def _fits(self, part, replica, dev_id):
+        """Whether ``dev_id`` may take replica ``replica`` of ``part`` under the plan's max."""
+        held = {}
+        for r, row in enumerate(self.rows):
+            if r != replica and part < len(row):
+                d = row[part]
+                if d == dev_id:
+                    return False
+                for t in self.tiers[d]:
+                    held[t] = held.get(t, 0) + 1
+        pmax = self.plan.max
+        return all(held.get(t, 0) < pmax[t] for t in self.tiers[dev_id])
+
+    def _slots(self, dev_id):
+        """(part, replica) slots of a device, from a random point of each row."""
+        pattern = dev_id.to_bytes(2, sys.byteorder)
+        order = list(range(len(self.rows)))
+        self.rng.shuffle(order)
+        for replica in order:
+            data = self.rows[replica].tobytes()
+            start = 2 * self.rng.randrange(len(self.rows[replica]))
+            for lo, hi in ((start, len(data)), (0, start)):
+                pos = lo
+                while True:
+                    pos = data.find(pattern, pos, hi)
+                    if pos < 0:
+                        break
+                    if pos & 1:
+                        pos += 1
+                        continue
+                    yield pos >> 1, replica
+                    pos += 2
+
+    def shed_by_chains(self, budget=200000):
+        """Excess that no direct move can place: move a partition from a device at quota to the
+        device under quota, then one from the device over quota into the room that made.
+
+        Happens when every partition of the over device already has a replica in the only
+        failure domain that wants more (a zone whose quota is exactly one replica of every
+        partition, for example). Each partition still moves at most once.
+        """
+        checks = 0
+        over = [d for d in sorted(self.tiers) if self.count[d] > self.quota[d]]
+        for src in over:
+            while self.count[src] > self.quota[src] and checks < budget:
+                under = [d for d in sorted(self.weighted) if self.count[d] < self.quota[d]]
+                if not under:
+                    return
+                moved = False
+                middles = [d for d in sorted(self.weighted) if d != src and d not in under]
+                self.rng.shuffle(middles)
+                for dst in under:
+                    for mid in middles:
+                        for part, r in self._slots(mid):
+                            checks += 1
+                            if checks >= budget:
+                                return
+                            if not self.can_move(part) or not self._fits(part, r, dst):
+                                continue
+                            for q, rq in self._slots(src):
+                                checks += 1
+                                if q != part and self.can_move(q) and self._fits(q, rq, mid):
+                                    self.assign(part, r, dst)
+                                    self.assign(q, rq, mid)
+                                    moved = True
+                                    break
+                                if checks >= budget:
+                                    return
+                            break  # one candidate per middle device keeps the search cheap
+                        if moved:
+                            break
+                    if moved:
+                        break
+                if not moved:
+                    break
+
+
 POOL = 61  # random orders kept per round membership; a prime, so rounds rarely repeat in step
 
 
@@ -500,6 +577,9 @@ def rebalance(previous, devices, part_power=10, replicas=3, min_part_hours=1, ov
         work.place_unassigned(unassigned)
         skipped = work.fix_dispersion()
         left = work.shed_excess()
+        if left:
+            work.shed_by_chains()
+            left = sum(max(0, work.count[d] - work.quota[d]) for d in work.tiers)
         pending = bool(skipped or left)
 
     counts = metrics.parts_per_device(rows)
