@@ -51,6 +51,10 @@ class BaseFilter:
     name = None
     # Host state the filter looks at does not change between the instances of one request.
     run_filter_once_per_request = False
+    # True when the verdict depends only on the host's own state and the request (not on other
+    # hosts or on hosts picked earlier in the request): later instances of a request then re-check
+    # only the host just consumed. Off by default: safe for any plugin.
+    host_local = False
 
     def __init__(self, config):
         self.config = config
@@ -118,6 +122,8 @@ class AvailabilityZoneFilter(BaseFilter):
 
 class _CapacityFilter(BaseFilter):
     """Placement's rule: requested <= max_unit (the total) and used + requested <= (total - reserved) * ratio."""
+
+    host_local = True
 
     unit = ""
 
@@ -376,6 +382,8 @@ class ImagePropertiesFilter(BaseFilter):
 class ServerGroupAntiAffinityFilter(BaseFilter):
     """anti-affinity: fewer than max_server_per_host (default 1) group members already on the host."""
 
+    host_local = True
+
     def prepare(self, request, hosts):
         return request.group_policy == "anti-affinity"
 
@@ -393,6 +401,8 @@ class ServerGroupAntiAffinityFilter(BaseFilter):
 @register_filter
 class ServerGroupAffinityFilter(BaseFilter):
     """affinity: once the group has hosts, only those hosts."""
+
+    # Not host_local: the group's hosts grow as the request is placed.
 
     def prepare(self, request, hosts):
         return request.group_policy == "affinity"
@@ -488,6 +498,8 @@ class AggregateTypeAffinityFilter(BaseFilter):
 class NumInstancesFilter(BaseFilter):
     """num_instances < max_instances_per_host (50)."""
 
+    host_local = True
+
     def limit(self, host):
         return self.config["max_instances_per_host"]
 
@@ -507,6 +519,8 @@ class AggregateNumInstancesFilter(NumInstancesFilter):
 @register_filter
 class IoOpsFilter(BaseFilter):
     """num_io_ops < max_io_ops_per_host (8)."""
+
+    host_local = True
 
     def limit(self, host):
         return self.config["max_io_ops_per_host"]

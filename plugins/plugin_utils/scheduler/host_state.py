@@ -154,6 +154,7 @@ class HostState:
 
     __slots__ = (
         "_aggregate_metadata",
+        "_instances",
         "aggregates",
         "capabilities",
         "cpu_allocation_ratio",
@@ -166,7 +167,6 @@ class HostState:
         "failed_builds",
         "hypervisor_type",
         "hypervisor_version",
-        "instances",
         "memory_mb_capacity",
         "memory_mb_total",
         "memory_mb_used",
@@ -260,16 +260,17 @@ class HostState:
             raise SchedulerInputError(f"hosts[{index}] ({name}): capabilities must be a dict, got {capabilities!r}")
         self.capabilities = capabilities
         instances = get("instances")
-        if not instances:
-            self.instances = set()
-        else:
-            if isinstance(instances, str) or not isinstance(instances, collections.abc.Iterable):
-                raise SchedulerInputError(
-                    f"hosts[{index}] ({name}): instances must be a list of server ids or names")
-            self.instances = {item if type(item) is str else str(item) for item in instances}
+        if instances and (type(instances) is not list and (
+                isinstance(instances, str) or not isinstance(instances, collections.abc.Iterable))):
+            raise SchedulerInputError(f"hosts[{index}] ({name}): instances must be a list of server ids or names")
+        # Made a set on first use: most requests (no server group, no hints) never look at it.
+        self._instances = None if instances else set()
         running = get("running_vms")
-        self.num_instances = (
-            len(self.instances) if running is None else _number(running, index, name, "running_vms"))
+        if running is None:
+            running = len(self.instances)
+        elif type(running) is not int:
+            running = _number(running, index, name, "running_vms")
+        self.num_instances = running
         self.hypervisor_type = get("hypervisor_type")
         self.hypervisor_version = get("hypervisor_version")
         cpu_info = get("cpu_info")
@@ -278,6 +279,13 @@ class HostState:
         self.supported_instances = capabilities.get("supported_instances") if supported is None else supported
         self.aggregates = _EMPTY_LIST
         self._aggregate_metadata = None
+
+    @property
+    def instances(self):
+        """Server ids/names on the host (a set; the request's own instances join it as they are placed)."""
+        if self._instances is None:
+            self._instances = {item if type(item) is str else str(item) for item in self.raw["instances"]}
+        return self._instances
 
     # Values Nova's HostState derives from the compute node record.
     @property

@@ -18,7 +18,7 @@ from .errors import NoValidHost, SchedulerInputError
 from .filters import FILTERS
 from .host_state import DEFAULT_CONFIG, build_host_states
 from .request import RequestSpec, _omitted
-from .weighers import WEIGHERS, weigh
+from .weighers import WEIGHERS, WeighCache, weigh
 
 # Placement does these before any filter runs, whatever enabled_filters says.
 ALWAYS_FILTERS_AZ = "AvailabilityZoneFilter"
@@ -122,12 +122,20 @@ class FilterReport:
         return f"{self.name} removed {self.removed} hosts: {shown}"
 
 
-def _run_filters(filters, hosts, request, index, reports):
+def _run_filters(filters, hosts, request, index, reports, changed=None):
+    """Run the filters in order; ``changed`` is the only host whose state moved since ``hosts`` last passed."""
     for filter_ in filters:
         if index and filter_.run_filter_once_per_request:
             continue
         report = FilterReport(filter_.name, len(hosts))
-        passed = filter_.filter_all(hosts, request)
+        if changed is not None and filter_.host_local:
+            # The other hosts passed this filter for the previous instance and have not changed.
+            if changed in hosts and not filter_.host_passes(changed, request):
+                passed = [host for host in hosts if host is not changed]
+            else:
+                passed = hosts
+        else:
+            passed = filter_.filter_all(hosts, request)
         if len(passed) != len(hosts):
             kept = {id(host) for host in passed}
             rejected = [host for host in hosts if id(host) not in kept]
@@ -206,17 +214,19 @@ def select_hosts(hosts, flavor, image=None, availability_zone=None, scheduler_hi
     num_alts = config["max_attempts"] - 1
     selected = []
     candidates = all_hosts
+    cache = WeighCache()
+    changed = None
     for index, instance_id in enumerate(new_ids):
         request.instance_id = instance_id
         reports = []
-        candidates = _run_filters(filters, candidates, request, index, reports)
+        candidates = _run_filters(filters, candidates, request, index, reports, changed)
         if not candidates:
             if index:
                 # Explain from every host as they stand now, not only the last instance's survivors.
                 reports = []
                 _run_filters(filters, all_hosts, request, 0, reports)
             raise _failure(all_hosts, reports, [f.name for f in filters], num_instances, selected)
-        totals = weigh(candidates, weighers, request)
+        totals = weigh(candidates, weighers, request, cache, changed)
         if config["shuffle_best_same_weighed_hosts"]:
             # Nova shuffles the hosts tied at the top weight before taking the subset.
             best = max(totals)
@@ -229,6 +239,7 @@ def select_hosts(hosts, flavor, image=None, availability_zone=None, scheduler_hi
             top = _ranked(candidates, totals, min(subset_size, len(candidates)))
         chosen = top[0] if len(top) == 1 else rng.choice(top)
         chosen.consume(request.resources, instance_id)
+        changed = chosen
         if request.group_policy:
             request.group_hosts.add(chosen.name)
         selected.append(chosen)
@@ -240,8 +251,8 @@ def select_hosts(hosts, flavor, image=None, availability_zone=None, scheduler_hi
         if num_instances > 1:
             # Re-filter and re-weigh with everything consumed, as Nova does for multi-instance requests
             # (still as the last instance, so its own host stays in the weighing as in Nova).
-            leftover = _run_filters(filters, candidates, request, num_instances, [])
-            totals = weigh(leftover, weighers, request)
+            leftover = _run_filters(filters, candidates, request, num_instances, [], changed)
+            totals = weigh(leftover, weighers, request, cache, changed)
             ranked = _ranked(leftover, totals, min(num_alts + len(selected), len(leftover)))
         chosen_names = {h.name for h in selected}
         alternates = [h.name for h in ranked if h.name not in chosen_names][:num_alts]

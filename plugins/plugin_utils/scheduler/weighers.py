@@ -166,13 +166,39 @@ class BuildFailureWeigher(BaseWeigher):
         return host.failed_builds
 
 
-def weigh(hosts, weighers, request):
-    """Total weight per host (same order as ``hosts``), as nova.weights.BaseWeightHandler adds them up."""
+class WeighCache:
+    """Raw weights of the last weighing, reused while the host list is the same list object."""
+
+    def __init__(self):
+        self.hosts = None
+        self.raw = {}
+        self.position = None
+
+
+def weigh(hosts, weighers, request, cache=None, changed=None):
+    """Total weight per host (same order as ``hosts``), as nova.weights.BaseWeightHandler adds them up.
+
+    With a cache, a multi-instance request recomputes raw weights only for ``changed``, the host
+    the previous instance consumed (nothing else moved), when ``hosts`` is the list weighed last time.
+    """
     totals = [0.0] * len(hosts)
     if len(hosts) <= 1:
         return totals
+    reuse = cache is not None and changed is not None and cache.hosts is hosts
+    if cache is not None and not reuse:
+        cache.hosts, cache.raw, cache.position = hosts, {}, None
     for weigher in weighers:
-        raw = weigher.raw_weights(hosts, request)
+        raw = cache.raw.get(weigher) if reuse else None
+        if raw is None:
+            raw = weigher.raw_weights(hosts, request)
+            if cache is not None:
+                cache.raw[weigher] = raw
+        else:
+            if cache.position is None:
+                cache.position = {id(host): i for i, host in enumerate(hosts)}
+            i = cache.position.get(id(changed))
+            if i is not None:
+                raw[i] = weigher.raw_weights([changed], request)[0]
         low, high = weigher.minval, weigher.maxval
         if low is not None and min(raw) < low:
             raw = [max(w, low) for w in raw]
@@ -183,10 +209,10 @@ def weigh(hosts, weighers, request):
         if low == high:
             continue  # every normalised weight is 0
         span = high - low
-        if weigher.overrides or weigher.negate_multiplier:
+        if weigher.overrides:
             multiplier = weigher.multiplier
             totals = [t + multiplier(h) * ((w - low) / span) for t, h, w in zip(totals, hosts, raw)]
         else:
-            m = weigher.default_multiplier
+            m = -weigher.default_multiplier if weigher.negate_multiplier else weigher.default_multiplier
             totals = [t + m * ((w - low) / span) for t, w in zip(totals, raw)]
     return totals
