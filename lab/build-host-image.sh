@@ -56,6 +56,14 @@ done
 # localhost/ministack-host:latest follows the newest build, for running molecule by hand.
 LATEST_REF="localhost/ministack-host:latest"
 
+# One build at a time: a test run and a developer may both ask for the image.
+mkdir -p "$CACHE"
+exec 9>"$CACHE/.build.lock"
+if ! flock -n 9; then
+  log "another build of the host image is running: waiting for it"
+  flock 9
+fi
+
 if [ "$force" = 0 ] && podman image exists "$HOST_REF"; then
   log "$HOST_REF exists (same inputs): nothing to do"
   podman tag "$HOST_REF" "$LATEST_REF"
