@@ -112,7 +112,7 @@ class AvailabilityZoneFilter(BaseFilter):
 
     def host_passes(self, host, request):
         if not host.aggregates:
-            return request.availability_zone == self.default_zone
+            return request.availability_zone == (host.raw.get("availability_zone") or self.default_zone)
         return request.availability_zone in host.availability_zone(self.default_zone)
 
     def reason(self, host, request):

@@ -335,8 +335,10 @@ class HostState:
         return {aggregate.metadata[key] for aggregate in self.aggregates if key in aggregate.metadata}
 
     def availability_zone(self, default_zone):
+        """The AZ from the host's aggregates; else the host's own availability_zone field (as the
+        catalog reports it when no aggregates are passed); else default_availability_zone."""
         zones = {a.metadata["availability_zone"] for a in self.aggregates if "availability_zone" in a.metadata}
-        return zones or {default_zone}
+        return zones or {self.raw.get("availability_zone") or default_zone}
 
     def consume(self, resources, instance_id):
         """HostState.consume_from_request plus the placement claim, for the next instance."""

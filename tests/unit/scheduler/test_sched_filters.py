@@ -53,6 +53,13 @@ def test_host_in_no_az_aggregate_is_in_the_default_zone():
                    config={"default_availability_zone": "zz"}) == {"cmp3"}
 
 
+def test_host_level_availability_zone_when_no_aggregate_says():
+    # The catalog's host states carry availability_zone; aggregates, when given, take precedence.
+    hosts = [host("cmp1", availability_zone="az9"), host("cmp2"), host("cmp3", availability_zone="az9")]
+    assert passing(hosts, availability_zone="az9") == {"cmp1", "cmp3"}
+    assert passing(hosts, availability_zone="az1", aggregates=AGGREGATES) == {"cmp1"}
+
+
 def test_no_az_asked_means_every_zone():
     hosts = [host("cmp1"), host("cmp2"), host("cmp3")]
     assert passing(hosts, aggregates=AGGREGATES) == {"cmp1", "cmp2", "cmp3"}
