@@ -57,7 +57,7 @@ def run(url):
         p.start()
     barrier.wait()
     start = time.perf_counter()
-    won = sum(out.get(timeout=600) for _ in procs)
+    won = sum(out.get(timeout=600) for _proc in procs)
     elapsed = time.perf_counter() - start
     for p in procs:
         p.join()

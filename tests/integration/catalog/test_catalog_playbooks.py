@@ -68,8 +68,8 @@ def test_seed_playbook_changes_once_then_never(play, catalog_url, key_dir):
     assert set(state["flavors"]) == SEED_IDS
     assert state["flavors"]["4"]["id"] == "4"  # updated in place, id kept
     assert [(s["flavor_id"], s["key"], s["value"]) for s in state["specs"]] == [("4", "SSD", "true")]
-    assert len(state["aggregates"]) == 1 and state["aggregates"][0]["metadata"] == {"SSD": "true",
-                                                                                      "availability_zone": "az1"}
+    assert len(state["aggregates"]) == 1
+    assert state["aggregates"][0]["metadata"] == {"SSD": "true", "availability_zone": "az1"}
     assert len(state["keypairs"]) == 1 and "me@test" in state["keypairs"][0]["public_key"]
     assert {k: state["quotas"][k] for k in ("instances", "cores", "volumes", "gigabytes", "ram")} == {
         "instances": 20, "cores": 40, "volumes": 20, "gigabytes": 500, "ram": 51200}
@@ -130,7 +130,7 @@ def test_bad_input_fails_with_one_message_and_writes_nothing(play, catalog_url, 
 
 def test_two_seed_playbooks_at_once_leave_a_consistent_catalog(play, catalog_url, key_dir):
     runs = []
-    threads = [threading.Thread(target=lambda: runs.append(seed(play, catalog_url, key_dir))) for _ in range(2)]
+    threads = [threading.Thread(target=lambda: runs.append(seed(play, catalog_url, key_dir))) for _run in range(2)]
     for t in threads:
         t.start()
     for t in threads:

@@ -162,7 +162,7 @@ def race(url, racers=2):
     workers = [ctx.Process(target=_racer, args=(url, f"s{n}", barrier, results)) for n in range(racers)]
     for w in workers:
         w.start()
-    outcomes = dict(results.get(timeout=60) for _ in workers)
+    outcomes = dict(results.get(timeout=60) for _worker in workers)
     for w in workers:
         w.join(10)
     with catalog.read() as tx:
@@ -212,7 +212,7 @@ def test_claim_row_lock_alone_serialises_on_postgres(postgres_url):
     workers = [ctx.Process(target=bare, args=(f"s{n}",)) for n in range(2)]
     for w in workers:
         w.start()
-    outcomes = sorted(results.get(timeout=60) for _ in workers)
+    outcomes = sorted(results.get(timeout=60) for _worker in workers)
     for w in workers:
         w.join(10)
     assert outcomes == ["lost", "won"]

@@ -79,7 +79,7 @@ def test_write_commits_and_exception_rolls_back(catalog):
                                          "created_at": tx.now()})
         assert tx.scalar(select(tx.t.quotas.c.hard_limit).where(tx.t.quotas.c.resource == "instances")) == 1
     with catalog.read() as tx:
-        assert {r for r in tx.scalars(select(tx.t.quotas.c.resource))} == {"cores"}
+        assert set(tx.scalars(select(tx.t.quotas.c.resource))) == {"cores"}
 
 
 def test_migration_from_another_range_adds_a_column(tmp_path, monkeypatch):

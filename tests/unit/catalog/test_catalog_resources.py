@@ -7,8 +7,6 @@ import stat
 import subprocess
 
 import pytest
-from sqlalchemy import insert, select
-
 from ansible_collections.ministack.cloud.plugins.plugin_utils.action_base import CatalogAction
 from ansible_collections.ministack.cloud.plugins.plugin_utils.catalog import (
     Conflict,
@@ -27,10 +25,16 @@ from ansible_collections.ministack.cloud.plugins.plugin_utils.catalog.resources.
     ComputeServiceInfo,
     HypervisorInfo,
 )
-from ansible_collections.ministack.cloud.plugins.plugin_utils.catalog.resources.flavors import Flavor, FlavorInfo
+from ansible_collections.ministack.cloud.plugins.plugin_utils.catalog.resources.flavors import (
+    Flavor,
+    FlavorInfo,
+)
 from ansible_collections.ministack.cloud.plugins.plugin_utils.catalog.resources.keypairs import Keypair
 from ansible_collections.ministack.cloud.plugins.plugin_utils.catalog.resources.quotas import Quota, QuotaInfo
-from ansible_collections.ministack.cloud.plugins.plugin_utils.catalog.resources.server_groups import ServerGroup
+from ansible_collections.ministack.cloud.plugins.plugin_utils.catalog.resources.server_groups import (
+    ServerGroup,
+)
+from sqlalchemy import insert, select
 
 
 def apply(catalog, resource_class, check=False, **params):
@@ -156,7 +160,7 @@ def test_keypair_compares_normalised_keys(catalog, pubkey, tmp_path):
     out = subprocess.run(["ssh-keygen", "-l", "-E", "md5", "-f", str(tmp_path / "k.pub")], capture_output=True,
                          text=True, check=True).stdout
     assert first["keypair"]["fingerprint"] == out.split()[1].removeprefix("MD5:")
-    kind, body, _ = pubkey.split()
+    kind, body, _comment = pubkey.split()
     assert not apply(catalog, Keypair, name="k", public_key=f"  {kind}   {body} another-comment\n")["changed"]
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "k2")], check=True)
     other = (tmp_path / "k2.pub").read_text()
