@@ -136,15 +136,25 @@ def over_quota_message(resource: str, requested: int, used: int, allowed: int) -
     return f"Quota exceeded for {resource}: Requested {requested}, but already used {used} of {allowed} {resource}"
 
 
-def check(tx, project_id: str, **deltas: int) -> None:
+def group_members(tx, group_id: str) -> int:
+    m = tx.t.server_group_members
+    return int(tx.scalar(select(func.count()).select_from(m).where(m.c.group_id == group_id)))
+
+
+def check(tx, project_id: str, group_id: str | None = None, **deltas: int) -> None:
     """Raise OverQuota (first resource that does not fit) if adding ``deltas`` to the
     project's usage would exceed a limit. Call inside the write transaction that then
-    creates the resources, so the check and the write cannot be separated."""
+    creates the resources, so the check and the write cannot be separated.
+
+    ``server_group_members`` is limited per group, as in Nova: pass the ``group_id`` the
+    servers join (without it the project's fullest group is counted, which is stricter)."""
     wanted = {r: d for r, d in deltas.items() if d and d > 0}
     if not wanted:
         return
     allowed = limits(tx, project_id)
     used = usage(tx, project_id)
+    if group_id is not None:
+        used["server_group_members"] = group_members(tx, group_id)
     # Nova reports instances/cores/ram together; check them in its order.
     for resource in sorted(wanted, key=lambda r: list(DEFAULTS).index(r) if r in DEFAULTS else 99):
         limit = allowed.get(resource, -1)

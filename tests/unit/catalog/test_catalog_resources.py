@@ -320,3 +320,17 @@ def test_server_group_rules_and_members(catalog):
         tx.execute(insert(tx.t.server_group_members), {"group_id": made["server_group"]["id"], "server_id": "s1"})
     with pytest.raises(Conflict, match="has 1 member\\(s\\); its policy and rules cannot change"):
         apply(catalog, ServerGroup, name="g", policy="affinity")
+
+
+def test_server_group_members_quota_is_per_group(catalog):
+    from ansible_collections.ministack.cloud.plugins.plugin_utils.catalog import quotas
+
+    apply(catalog, Quota, server_group_members=1)
+    full = apply(catalog, ServerGroup, name="full", policy="affinity")["server_group"]["id"]
+    empty = apply(catalog, ServerGroup, name="empty", policy="affinity")["server_group"]["id"]
+    with catalog.begin() as tx:
+        tx.execute(insert(tx.t.server_group_members), {"group_id": full, "server_id": "s1"})
+        project = default_project(tx)["id"]
+        quotas.check(tx, project, group_id=empty, server_group_members=1)
+        with pytest.raises(OverQuota, match=r"^Quota exceeded, too many servers in group$"):
+            quotas.check(tx, project, group_id=full, server_group_members=1)
