@@ -20,7 +20,7 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars or {})
         try:
-            _, params = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+            _validation, params = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
         except AnsibleActionFail as err:
             result.update(failed=True, msg=str(err.message))
             return result

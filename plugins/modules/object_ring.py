@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 module: object_ring
 short_description: Build or rebalance a Swift ring and write its .ring.gz
 version_added: 0.1.0
-author: ministack developers
+author: ministack developers (@ministack)
 description:
   - Keeps one Swift ring (account, container or object) in a directory on the controller, as
     C(swift-ring-builder <ring>.builder create/add/remove/set_weight/rebalance) does, with this collection's
@@ -78,6 +78,8 @@ attributes:
   action:
     support: full
   bypass_host_loop:
+    support: none
+  async:
     support: none
 seealso:
   - plugin: ministack.cloud.ring_rebalance

@@ -278,7 +278,7 @@ class _Work:
         # Search snapshots of the rows with bytes.find (memchr speed). A device over quota never
         # gains a slot here, so a hit is only stale if that slot already moved: checked below.
         snapshots = [row.tobytes() for row in self.rows]
-        for _, dev_id in over:
+        for _excess, dev_id in over:
             need = self.count[dev_id] - self.quota[dev_id]
             pattern = dev_id.to_bytes(2, sys.byteorder)
             order = list(range(len(self.rows)))
@@ -310,7 +310,6 @@ class _Work:
                     if need <= 0 or self.avail[()] <= 0:
                         break
         return sum(max(0, self.count[d] - self.quota[d]) for d in self.tiers)
-
 
     def _fits(self, part, replica, dev_id):
         """Whether ``dev_id`` may take replica ``replica`` of ``part`` under the plan's max."""
@@ -402,7 +401,7 @@ def _run(devices, rng):
     cluster, not on a few fixed partners.
     """
     devices = sorted(devices, key=lambda dq: -dq[1])
-    ids = [d for d, _ in devices]
+    ids = [dev_id for dev_id, _quota in devices]
     out = array("H")
     done = 0
     m = len(devices)
@@ -412,13 +411,13 @@ def _run(devices, rng):
         if rounds > 0:
             members = ids[:m]
             pool = []
-            for _ in range(min(POOL, rounds)):
+            for _order in range(min(POOL, rounds)):
                 order = list(members)
                 rng.shuffle(order)
                 pool.append(array("H", order))
             pick = rng.randrange
             size = len(pool)
-            for _ in range(rounds):
+            for _round in range(rounds):
                 out.extend(pool[pick(size)])
             done = quota
         m -= 1

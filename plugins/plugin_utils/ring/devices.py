@@ -10,6 +10,7 @@ not reused yet, so no new device inherits partitions whose data it does not hold
 from __future__ import annotations
 
 import ipaddress
+import math
 from collections.abc import Mapping
 
 from .errors import RingError
@@ -88,7 +89,7 @@ def normalize_device(index, dev):
             weight = float(weight)
         except ValueError:
             pass
-    if isinstance(weight, bool) or not isinstance(weight, (int, float)) or weight != weight or weight < 0 \
+    if isinstance(weight, bool) or not isinstance(weight, (int, float)) or math.isnan(weight) or weight < 0 \
             or weight == float("inf"):
         raise RingError(f"{where}: 'weight' must be a number >= 0 (0 drains the device), got {dev['weight']!r}")
     out["weight"] = float(weight)

@@ -181,7 +181,7 @@ class RingView:
         nodes = self.get_part_nodes(part)
         if handoffs:
             more = self.get_more_nodes(part)
-            for _ in range(handoffs):
+            for _handoff in range(handoffs):
                 node = next(more, None)
                 if node is None:
                     break

@@ -84,7 +84,7 @@ def read_ring_gz(path):
         meta = json.loads(fp.read(length))
         parts = 1 << (32 - meta["part_shift"])
         rows = []
-        for _ in range(meta["replica_count"]):
+        for _row in range(meta["replica_count"]):
             row = array("H")
             row.frombytes(fp.read(2 * parts))
             if meta.get("byteorder", sys.byteorder) != sys.byteorder:

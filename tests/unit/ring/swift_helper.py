@@ -14,7 +14,7 @@ from array import array
 
 def main():
     req = json.load(sys.stdin)
-    import swift.common.utils as utils
+    from swift.common import utils
 
     utils.HASH_PATH_PREFIX = req.get("prefix", "").encode("utf-8")
     utils.HASH_PATH_SUFFIX = req.get("suffix", "").encode("utf-8")
@@ -27,7 +27,7 @@ def main():
         for a, c, o in req["paths"]:
             part, nodes = ring.get_nodes(a, c, o)
             more = ring.get_more_nodes(part)
-            handoffs = [n["id"] for n in (next(more, None) for _ in range(req.get("handoffs", 0))) if n]
+            handoffs = [n["id"] for n in (next(more, None) for _handoff in range(req.get("handoffs", 0))) if n]
             out.append([part, [n["id"] for n in nodes], [n["index"] for n in nodes], handoffs])
         print(json.dumps({"results": out, "replica_count": ring.replica_count,
                           "partition_count": ring.partition_count}))

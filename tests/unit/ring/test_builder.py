@@ -209,7 +209,7 @@ def test_bad_input_names_the_field(kwargs, message):
     args = {"devices": topology(zones=3, servers=1, disks=2), "part_power": 8, "replicas": 3}
     args.update(kwargs)
     with pytest.raises(R.RingError, match=message.replace("(", r"\(")):
-        R.rebalance(None, args.pop("devices"), **args)
+        R.rebalance(previous=None, **args)
 
 
 def test_part_power_cannot_change():

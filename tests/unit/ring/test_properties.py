@@ -11,7 +11,7 @@ from ansible_collections.ministack.cloud.plugins.plugin_utils import ring as R
 
 def random_devices(rnd, next_id):
     devs = []
-    for _ in range(rnd.randint(1, 3) if rnd.random() < 0.3 else 1):
+    for _group in range(rnd.randint(1, 3) if rnd.random() < 0.3 else 1):
         region = rnd.randint(1, 3)
         for zone in range(1, rnd.randint(2, 5)):
             for _server in range(rnd.randint(1, 3)):
