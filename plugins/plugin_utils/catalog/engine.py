@@ -83,7 +83,13 @@ def _prepare_sqlite_file(database: str) -> None:
 def _sqlite_engine(url, busy_timeout):
     database = url.database
     if database and database != ":memory:":
-        _prepare_sqlite_file(database)
+        try:
+            _prepare_sqlite_file(database)
+        except OSError as err:
+            raise CatalogUnavailable(
+                f"Catalog {url}: cannot create {err.filename or database}: {err.strerror}. "
+                "Set ministack_catalog (or MINISTACK_CATALOG) to a writable place."
+            ) from None
     # NullPool: every transaction gets a fresh connection, so no connection ever carries a
     # half-finished transaction between callers; opening a SQLite file costs microseconds.
     engine = create_engine(url, poolclass=NullPool, connect_args={"timeout": busy_timeout})
@@ -193,10 +199,10 @@ class Catalog:
         except CatalogError:
             raise
         except sa_exc.OperationalError as err:
-            raise CatalogUnavailable(
-                f"Catalog {self.display_url} is unavailable: {err.orig}. "
-                "If another playbook is writing to it, retry when it has finished."
-            ) from err
+            reason = str(err.orig).strip()
+            if "locked" in reason or "lock timeout" in reason:
+                reason += f" (another playbook held the catalog's write lock for over {self.busy_timeout:g} s; retry)"
+            raise CatalogUnavailable(f"Catalog {self.display_url} is unavailable: {reason}") from err
         except sa_exc.DBAPIError as err:
             raise CatalogError(f"Catalog {self.display_url} refused the change: {err.orig}") from err
 

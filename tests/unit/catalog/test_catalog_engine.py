@@ -126,3 +126,34 @@ def test_failed_migration_leaves_nothing(tmp_path, monkeypatch):
     with sqlite3.connect(tmp_path / "catalog.db") as raw:
         tables = {r[0] for r in raw.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert "half_made" not in tables and "flavors" not in tables
+
+
+def test_unusable_locations_fail_with_one_message(tmp_path):
+    with pytest.raises(CatalogUnavailable, match=r"cannot create /proc/nope.*: No such file or directory\. Set "
+                                                 r"ministack_catalog"):
+        open_catalog("/proc/nope/catalog.db")
+    with pytest.raises(CatalogUnavailable, match=r"postgresql\+psycopg://bob:\*\*\*@127\.0\.0\.1:1/x is unavailable"):
+        open_catalog("postgresql://bob:secret@127.0.0.1:1/x")
+
+
+def test_a_held_write_lock_times_out_with_a_clear_message(tmp_path):
+    url = f"sqlite:///{tmp_path}/c.db"
+    holder = open_catalog(url)
+    waiter = Catalog(url, busy_timeout=0.2)
+    with holder.begin():
+        with pytest.raises(CatalogUnavailable, match=r"database is locked \(another playbook held the catalog's "
+                                                     r"write lock for over 0\.2 s; retry\)"):
+            with waiter.begin():
+                pass
+
+
+@pytest.mark.postgres
+def test_a_held_write_lock_times_out_on_postgres(postgres_url):
+    holder = open_catalog(postgres_url)
+    waiter = Catalog(postgres_url, busy_timeout=0.5)
+    with holder.begin():
+        with pytest.raises(CatalogUnavailable, match=r"lock timeout.*write lock for over 0\.5 s; retry"):
+            with waiter.begin():
+                pass
+    with waiter.begin():  # free again once the holder committed
+        pass
