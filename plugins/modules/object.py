@@ -188,7 +188,9 @@ MODULE_KWARGS = dict(mutually_exclusive=[("filename", "data", "dest")])
 
 def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True, **MODULE_KWARGS)
-    module.fail_json(msg="ministack.cloud.object runs on the controller as an action plugin; it cannot run as a module.")
+    module.fail_json(
+        msg="ministack.cloud.object runs on the controller as an action plugin; it cannot run as a module."
+    )
 
 
 if __name__ == "__main__":

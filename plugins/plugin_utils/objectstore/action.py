@@ -20,6 +20,7 @@ from .client import ObjectStoreError, connect
 
 _MODULES = "ansible_collections.ministack.cloud.plugins.modules."
 
+
 class ObjectStoreAction(ActionBase):
     MODULE: str = ""
     RESOURCE = None

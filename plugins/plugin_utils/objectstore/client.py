@@ -19,7 +19,9 @@ def connect(params: dict):
     try:
         import openstack
     except ImportError as exc:  # pragma: no cover - the controller's requirements include it
-        raise ObjectStoreError("openstacksdk is required on the controller (pip install openstacksdk).") from exc
+        raise ObjectStoreError(
+            "openstacksdk is required on the controller (pip install openstacksdk)."
+        ) from exc
     kwargs: dict = {}
     if params.get("cloud"):
         kwargs["cloud"] = params["cloud"]
@@ -36,7 +38,9 @@ def connect(params: dict):
     if params.get("timeout"):
         kwargs["timeout"] = params["timeout"]
     if not kwargs.get("cloud") and not auth.get("auth_url"):
-        raise ObjectStoreError("auth.auth_url is required (for tempauth: http://<proxy>:8080/auth/v1.0), or name a cloud from clouds.yaml in cloud.")
+        raise ObjectStoreError(
+            "auth.auth_url is required (for tempauth: http://<proxy>:8080/auth/v1.0), or name a cloud from clouds.yaml in cloud."
+        )
     try:
         conn = openstack.connect(load_yaml_config=bool(params.get("cloud")), load_envvars=False, **kwargs)
         return Swift(conn)
@@ -63,7 +67,9 @@ class Swift:
     def request(self, method: str, container=None, name=None, ok=(200, 201, 202, 204), query=None, **kwargs):
         url = _path(container, name)
         if query:
-            url += "?" + "&".join(f"{k}={quote(str(v), safe='')}" if v is not None else k for k, v in query.items())
+            url += "?" + "&".join(
+                f"{k}={quote(str(v), safe='')}" if v is not None else k for k, v in query.items()
+            )
         try:
             resp = getattr(self.store, method.lower())(url, raise_exc=False, **kwargs)
         except Exception as exc:
@@ -71,7 +77,9 @@ class Swift:
         if resp.status_code not in ok:
             what = "/".join(p for p in (container, name) if p is not None) or "account"
             detail = (resp.text or "").strip().replace("\n", " ")[:300]
-            raise ObjectStoreError(f"{method} {what} failed: {resp.reason or ''} (HTTP {resp.status_code}). {detail}".strip())
+            raise ObjectStoreError(
+                f"{method} {what} failed: {resp.reason or ''} (HTTP {resp.status_code}). {detail}".strip()
+            )
         return resp
 
     def head(self, container=None, name=None):
@@ -107,4 +115,4 @@ class Swift:
 
 def metadata_of(headers: dict, kind: str) -> dict:
     prefix = META_PREFIX[kind]
-    return {k[len(prefix):]: v for k, v in sorted(headers.items()) if k.startswith(prefix)}
+    return {k[len(prefix) :]: v for k, v in sorted(headers.items()) if k.startswith(prefix)}

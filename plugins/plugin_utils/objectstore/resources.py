@@ -48,7 +48,9 @@ def _check_metadata(field: str, metadata: dict | None) -> dict:
 
 def _check_container_name(field: str, name: str) -> str:
     if not name or "/" in name or len(name.encode()) > MAX_CONTAINER_NAME:
-        raise ObjectStoreError(f"{field}: {name!r} is not a valid container name (1 to {MAX_CONTAINER_NAME} bytes, no '/').")
+        raise ObjectStoreError(
+            f"{field}: {name!r} is not a valid container name (1 to {MAX_CONTAINER_NAME} bytes, no '/')."
+        )
     return name
 
 
@@ -94,7 +96,9 @@ class Container(Resource):
         drop_keys = [str(k).lower() for k in p.get("delete_metadata_keys") or []]
         both = sorted(set(set_meta) & set(drop_keys))
         if both:
-            raise ObjectStoreError(f"metadata and delete_metadata_keys both name {', '.join(both)}; keep each key in one of them.")
+            raise ObjectStoreError(
+                f"metadata and delete_metadata_keys both name {', '.join(both)}; keep each key in one of them."
+            )
         account = _account_of(self.swift)
         headers = self.swift.head(name)
         before = container_view(account, name, headers) if headers is not None else None
@@ -220,7 +224,7 @@ class _Digest:
             part = view[:room]
             self._seg.update(part)
             self._seg_len += len(part)
-            view = view[len(part):]
+            view = view[len(part) :]
             if self._seg_len == self.segment_size:
                 self._close_segment()
 
@@ -281,7 +285,9 @@ def _segment_size(value) -> int:
         try:
             size = human_to_bytes(str(value))
         except ValueError as exc:
-            raise ObjectStoreError(f"segment_size: {value!r} is not a size (bytes, or with a unit such as 100M).") from exc
+            raise ObjectStoreError(
+                f"segment_size: {value!r} is not a size (bytes, or with a unit such as 100M)."
+            ) from exc
     if size < 1 or size > MAX_FILE_SIZE:
         raise ObjectStoreError(f"segment_size: {size} is out of range (1 byte to {MAX_FILE_SIZE} bytes).")
     return size
@@ -295,12 +301,16 @@ class Object(Resource):
         self.container = _check_container_name("container", p["container"])
         self.name = p["name"]
         if not self.name or len(self.name.encode()) > MAX_OBJECT_NAME:
-            raise ObjectStoreError(f"name: {self.name!r} is not a valid object name (1 to {MAX_OBJECT_NAME} bytes).")
+            raise ObjectStoreError(
+                f"name: {self.name!r} is not a valid object name (1 to {MAX_OBJECT_NAME} bytes)."
+            )
         self.account = _account_of(self.swift)
         self.set_meta = _check_metadata("metadata", p.get("metadata"))
         self.drop_keys = [str(k).lower() for k in p.get("delete_metadata_keys") or []]
         headers = self.swift.head(self.container, self.name)
-        before = object_view(self.account, self.container, self.name, headers) if headers is not None else None
+        before = (
+            object_view(self.account, self.container, self.name, headers) if headers is not None else None
+        )
         if p["state"] == "absent":
             return self._absent(before)
         if p.get("dest"):
@@ -328,9 +338,13 @@ class Object(Resource):
         elif p.get("data") is not None:
             source = ("data", p["data"].encode() if isinstance(p["data"], str) else bytes(p["data"]))
         if source is None and before is None:
-            raise ObjectStoreError(f"Object {self.container}/{self.name} not found (HTTP 404); give filename or data to upload it.")
+            raise ObjectStoreError(
+                f"Object {self.container}/{self.name} not found (HTTP 404); give filename or data to upload it."
+            )
         if self.swift.head(self.container) is None:
-            raise ObjectStoreError(f"Container {self.container} not found (HTTP 404); create it first with ministack.cloud.object_container.")
+            raise ObjectStoreError(
+                f"Container {self.container} not found (HTTP 404); create it first with ministack.cloud.object_container."
+            )
 
         current_meta = before["properties"] if before else {}
         want_meta = {k: v for k, v in {**current_meta, **self.set_meta}.items() if k not in self.drop_keys}
@@ -341,7 +355,9 @@ class Object(Resource):
             seg_size = _segment_size(p.get("segment_size"))
             digest = self._digest(source, seg_size)
             if digest.size > MAX_FILE_SIZE and digest.size <= seg_size:
-                raise ObjectStoreError(f"segment_size: {digest.size} bytes exceed Swift's {MAX_FILE_SIZE}; use a smaller segment_size.")
+                raise ObjectStoreError(
+                    f"segment_size: {digest.size} bytes exceed Swift's {MAX_FILE_SIZE}; use a smaller segment_size."
+                )
             segmented = digest.size > seg_size
             etag = digest.slo_etag if segmented else digest.md5
             same = (
@@ -354,7 +370,9 @@ class Object(Resource):
                 upload = (source, digest, segmented, etag)
 
         meta_changed = before is not None and want_meta != current_meta
-        type_changed = before is not None and content_type is not None and content_type != before["content-type"]
+        type_changed = (
+            before is not None and content_type is not None and content_type != before["content-type"]
+        )
         if before is not None and upload is None and not meta_changed and not type_changed:
             return {"changed": False, "object": before, "diff": {"before": before, "after": before}}
 
@@ -384,7 +402,9 @@ class Object(Resource):
             if content_type:
                 headers["Content-Type"] = content_type
             self.swift.request("POST", self.container, self.name, headers=headers)
-        after = object_view(self.account, self.container, self.name, self.swift.head(self.container, self.name) or {})
+        after = object_view(
+            self.account, self.container, self.name, self.swift.head(self.container, self.name) or {}
+        )
         return {"changed": True, "object": after, "diff": {"before": before or {}, "after": after}}
 
     @staticmethod
@@ -403,9 +423,13 @@ class Object(Resource):
             headers["Content-Type"] = content_type
         if kind == "file":
             with open(value, "rb") as fh:
-                resp = self.swift.request("PUT", self.container, self.name, ok=(201, 422), data=fh, headers=headers)
+                resp = self.swift.request(
+                    "PUT", self.container, self.name, ok=(201, 422), data=fh, headers=headers
+                )
         else:
-            resp = self.swift.request("PUT", self.container, self.name, ok=(201, 422), data=value, headers=headers)
+            resp = self.swift.request(
+                "PUT", self.container, self.name, ok=(201, 422), data=value, headers=headers
+            )
         self._check_etag(resp, etag, f"{self.container}/{self.name}")
 
     @staticmethod
@@ -413,7 +437,9 @@ class Object(Resource):
         # 422: the object server's MD5 of what arrived differs from the ETag we sent.
         got = (resp.headers.get("Etag") or "").strip('"')
         if resp.status_code == 422 or got != etag:
-            raise ObjectStoreError(f"Upload of {what} was corrupted in transit: sent ETag {etag}, Swift computed {got or 'a different one'} (HTTP {resp.status_code}).")
+            raise ObjectStoreError(
+                f"Upload of {what} was corrupted in transit: sent ETag {etag}, Swift computed {got or 'a different one'} (HTTP {resp.status_code})."
+            )
 
     def _put_slo(self, upload, meta_headers, content_type):
         (kind, value), digest, _segmented, etag = upload
@@ -431,17 +457,28 @@ class Object(Resource):
                 offset += seg_len
                 existing = self.swift.head(seg_container, seg_name)
                 if not existing or (existing.get("etag") or "").strip('"') != seg_etag:
-                    resp = self.swift.request("PUT", seg_container, seg_name, ok=(201, 422), data=body, headers={"ETag": seg_etag})
+                    resp = self.swift.request(
+                        "PUT", seg_container, seg_name, ok=(201, 422), data=body, headers={"ETag": seg_etag}
+                    )
                     self._check_etag(resp, seg_etag, f"{seg_container}/{seg_name}")
                 written.append((seg_container, seg_name))
-                manifest.append({"path": f"/{seg_container}/{seg_name}", "etag": seg_etag, "size_bytes": seg_len})
+                manifest.append(
+                    {"path": f"/{seg_container}/{seg_name}", "etag": seg_etag, "size_bytes": seg_len}
+                )
         finally:
             if fh:
                 fh.close()
         headers = dict(meta_headers)
         if content_type:
             headers["Content-Type"] = content_type
-        resp = self.swift.request("PUT", self.container, self.name, query={"multipart-manifest": "put"}, data=json.dumps(manifest), headers=headers)
+        resp = self.swift.request(
+            "PUT",
+            self.container,
+            self.name,
+            query={"multipart-manifest": "put"},
+            data=json.dumps(manifest),
+            headers=headers,
+        )
         self._check_etag(resp, etag, f"{self.container}/{self.name}")
         return written
 
@@ -468,8 +505,16 @@ class Object(Resource):
         if os.path.isfile(dest):
             local = _digest_file_by_sizes(dest, sizes) if sizes else _digest_file(dest).md5
             if local == before["etag"]:
-                return {"changed": False, "object": before, "dest": dest, "diff": {"before": {"dest": dest, "etag": local}, "after": {"dest": dest, "etag": local}}}
-        diff = {"before": {"dest": dest} if not os.path.exists(dest) else {"dest": dest, "etag": "differs"}, "after": {"dest": dest, "etag": before["etag"]}}
+                return {
+                    "changed": False,
+                    "object": before,
+                    "dest": dest,
+                    "diff": {"before": {"dest": dest, "etag": local}, "after": {"dest": dest, "etag": local}},
+                }
+        diff = {
+            "before": {"dest": dest} if not os.path.exists(dest) else {"dest": dest, "etag": "differs"},
+            "after": {"dest": dest, "etag": before["etag"]},
+        }
         if self.check_mode:
             return {"changed": True, "object": before, "dest": dest, "diff": diff}
         directory = os.path.dirname(os.path.abspath(dest))
@@ -511,7 +556,13 @@ class ObjectInfo(Resource):
             objects = [object_view(account, container, p["name"], headers)] if headers is not None else []
         else:
             objects = [
-                {"name": o["name"], "bytes": o.get("bytes"), "hash": o.get("hash"), "content_type": o.get("content_type"), "last_modified": o.get("last_modified")}
+                {
+                    "name": o["name"],
+                    "bytes": o.get("bytes"),
+                    "hash": o.get("hash"),
+                    "content_type": o.get("content_type"),
+                    "last_modified": o.get("last_modified"),
+                }
                 for o in self.swift.listing(container, prefix=p.get("prefix"))
             ]
         return {"changed": False, "objects": objects}
