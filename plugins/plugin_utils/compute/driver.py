@@ -313,6 +313,8 @@ class LibvirtHost:
             try:
                 net.create()
             except libvirt.libvirtError as exc:
+                if changed:  # defined just now: leave nothing half-made
+                    net.undefine()
                 raise ComputeError(f"Starting network {spec.name} on {self.uri} failed: {_err(exc)}") from exc
             changed = True
         if not net.autostart():

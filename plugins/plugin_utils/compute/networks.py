@@ -27,8 +27,9 @@ OPENSTACK_MAC_PREFIX = (0xFA, 0x16, 0x3E)  # Neutron's default base_mac
 
 
 def libvirt_name(name: str, network_id: str) -> str:
+    """Readable and unique per network: two catalogs sharing a host may both have an ``intnet``."""
     if re.fullmatch(r"[A-Za-z0-9_.-]{1,40}", name):
-        return f"ministack-{name}"
+        return f"ministack-{name}-{network_id[:8]}"
     return f"ministack-{network_id[:8]}"
 
 

@@ -77,15 +77,15 @@ def test_network_realised_on_the_host_idempotent_and_immutable(cloud, suffix):
     task = {"name": "Net", "ministack.cloud.network": {"name": name, "cidr": cidr}}
     checked = cloud.play([task], check=True)
     assert checked.rc == 0 and checked.task("Net")["changed"] is True
-    assert virsh("net-info", f"ministack-{name}").returncode != 0
-
+    assert name not in virsh("net-list", "--all", "--name").stdout
     first = cloud.play([task, {"name": "List", "ministack.cloud.network_info": {}}])
     assert first.rc == 0, first.explain()
     net = first.task("Net")["network"]
     assert first.task("Net")["hosts_changed"] == ["localhost"]
     assert net["gateway_ip"] == cidr.rsplit(".", 1)[0] + ".1" and net["mode"] == "nat" and len(net["subnets"]) == 1
     assert name in [n["name"] for n in first.task("List")["networks"]]
-    xml = virsh("net-dumpxml", f"ministack-{name}").stdout
+    assert net["libvirt_network"].startswith(f"ministack-{name}-")
+    xml = virsh("net-dumpxml", net["libvirt_network"]).stdout
     assert "stp='off'" in xml and "<forward mode='nat'" in xml and net["gateway_ip"] in xml
 
     again = cloud.play([task])
@@ -97,6 +97,14 @@ def test_network_realised_on_the_host_idempotent_and_immutable(cloud, suffix):
     bad = cloud.play([{"name": "Net", "ministack.cloud.network": {"name": f"x{name}", "cidr": "10.0.0.0/33"}}])
     assert bad.rc != 0 and bad.task("Net")["msg"].startswith("cidr:")
 
+    # The same subnet under another name cannot start on the host: nothing is kept, here or there.
+    clash = cloud.play([{"name": "Net", "ministack.cloud.network": {"name": f"dup{name}", "cidr": cidr}},
+                        ])
+    assert clash.rc != 0 and "Starting network" in clash.task("Net")["msg"]
+    listed = cloud.play([{"name": "List", "ministack.cloud.network_info": {}}])
+    assert f"dup{name}" not in [n["name"] for n in listed.task("List")["networks"]]
+    assert f"dup{name}" not in virsh("net-list", "--all", "--name").stdout
+
     gone = cloud.play([{"name": "Net", "ministack.cloud.network": {"name": name, "state": "absent"}}])
     assert gone.rc == 0 and gone.task("Net")["changed"] is True
-    assert virsh("net-info", f"ministack-{name}").returncode != 0
+    assert virsh("net-info", net["libvirt_network"]).returncode != 0

@@ -145,7 +145,9 @@ def test_delete_leaves_no_domain_disk_or_claim(created, env):
     assert server["OS-EXT-SRV-ATTR:instance_name"] not in virsh("list", "--all", "--name")
     assert server["id"] not in virsh("vol-list", "ministack-instances")
     mac = server["ports"][0]["mac_address"]
-    assert mac not in virsh("net-dumpxml", f"ministack-{env['names']['net']}")
+    libvirt_net = created.task("Network")["network"]["libvirt_network"]
+    assert libvirt_net.startswith(f"ministack-{env['names']['net']}-")
+    assert mac not in virsh("net-dumpxml", libvirt_net)
     from ansible_collections.ministack.cloud.plugins.plugin_utils.catalog import allocations
 
     with env["cloud"].open_catalog().read() as tx:
