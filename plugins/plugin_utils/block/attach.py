@@ -110,7 +110,11 @@ class LibvirtAttacher:
     @property
     def conn(self):
         if self._conn is None:
-            self._conn = _libvirt().open(self.uri)
+            lv = _libvirt()
+            # Lookups that miss are expected (name vs UUID): keep libvirt's default handler
+            # from printing them on stderr, where they would read like failures.
+            lv.registerErrorHandler(lambda _ctx, _err: None, None)
+            self._conn = lv.open(self.uri)
         return self._conn
 
     def domain(self, server):

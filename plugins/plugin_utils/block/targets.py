@@ -16,6 +16,17 @@ from .errors import BlockError, InvalidInput
 
 IQN_PREFIX = "iqn.2010-10.org.ministack:"
 PORT = 3260
+# iSCSI session parameters the target offers. tgt's defaults (8 KiB data segments, 64 KiB first
+# burst, InitialR2T) cut a 1 MiB guest write into many PDUs and round trips; 1 MiB segments with
+# immediate, unsolicited data measured about 1.7x faster writes over QEMU's libiscsi here.
+TUNED_ISCSI_PARAMS = {
+    "MaxRecvDataSegmentLength": 1048576,
+    "MaxXmitDataSegmentLength": 1048576,
+    "FirstBurstLength": 1048576,
+    "MaxBurstLength": 1048576,
+    "InitialR2T": "No",
+    "ImmediateData": "Yes",
+}
 # tgt-admin passes the secret through a shell (perl backticks): letters and digits only.
 _ALPHABET = string.ascii_letters + string.digits
 _SAFE = re.compile(r"^[A-Za-z0-9./:_+-]+$")
@@ -45,7 +56,8 @@ class TgtTarget:
     lun = 1  # LUN 0 is tgt's controller LUN
 
     def __init__(self, runner, conf_dir="/etc/tgt/conf.d", control_port=None, bstype="aio",
-                 write_cache=True, portal_address="127.0.0.1", portal_port=PORT, iqn_prefix=IQN_PREFIX):
+                 write_cache=True, portal_address="127.0.0.1", portal_port=PORT, iqn_prefix=IQN_PREFIX,
+                 iscsi_params=None):
         if bstype not in ("rdwr", "aio"):
             raise InvalidInput(f"tgt backing-store type must be rdwr or aio, got {bstype!r}.")
         self.runner = runner
@@ -56,6 +68,7 @@ class TgtTarget:
         self.portal_address = portal_address
         self.portal_port = int(portal_port)
         self.iqn_prefix = iqn_prefix
+        self.iscsi_params = dict(TUNED_ISCSI_PARAMS if iscsi_params is None else iscsi_params)
 
     def _cp(self):
         return ["-C", str(self.control_port)] if self.control_port else []
@@ -72,6 +85,8 @@ class TgtTarget:
         # is given) the name matches an initiator-name; an empty address list allows nobody.
         lines += [f"    initiator-address {_safe(a, 'initiator address')}" for a in initiator_addresses]
         lines += [f"    initiator-name {_safe(n, 'initiator name')}" for n in initiator_names]
+        lines += [f"    {_safe(k, 'iSCSI parameter')} {_safe(v, 'iSCSI parameter value')}"
+                  for k, v in sorted(self.iscsi_params.items())]
         lines.append("</target>")
         return "\n".join(lines) + "\n"
 
@@ -246,7 +261,8 @@ def target_from_config(runner, config):
     if helper == "tgtadm":
         return TgtTarget(runner, conf_dir=config.get("tgt_conf_dir", "/etc/tgt/conf.d"),
                          control_port=config.get("tgt_control_port"), bstype=config.get("tgt_bstype", "aio"),
-                         write_cache=config.get("tgt_write_cache", True), portal_address=address, portal_port=port)
+                         write_cache=config.get("tgt_write_cache", True), portal_address=address, portal_port=port,
+                         iscsi_params=config.get("tgt_iscsi_params"))
     if helper == "lioadm":
         return LioTarget(runner, portal_address=address, portal_port=port)
     raise InvalidInput(f"Unknown target_helper {helper!r}: use tgtadm or lioadm.")

@@ -6,6 +6,7 @@ not be deleted."""
 from __future__ import annotations
 
 import pathlib
+import subprocess
 
 import pytest
 from fixtures.block.play import Play
@@ -97,3 +98,19 @@ def test_quotas_use_cinders_messages(play):
     assert "exceeds allowed gigabytes quota. Requested 3G" in grow.result["msg"]
     assert len(files(play)) == 1
     assert play("e2e_step.yml", step="volume", volume="q1", state="absent").returncode == 0
+
+
+def test_volume_from_image_has_the_image_bytes(play):
+    from fixtures.block.guest import ensure_image
+
+    image = ensure_image()
+    assert play("e2e_step.yml", step="image", image_path=str(image)).returncode == 0
+    made = play("e2e_step.yml", step="volume_image", volume="boot1")
+    assert made.returncode == 0, made.stdout[-2000:]
+    vol = made.result["volume"]
+    assert vol["bootable"] == "true" and vol["size"] == 1 and vol["image_id"]
+    path = play.directory / f"volume-{vol['id']}"
+    same = subprocess.run(["qemu-img", "compare", "-f", "raw", "-F", "qcow2", str(path), str(image)],
+                          capture_output=True, text=True)
+    assert same.returncode == 0, same.stdout + same.stderr
+    assert play("e2e_step.yml", step="volume", volume="boot1", state="absent").returncode == 0
