@@ -193,3 +193,21 @@ def test_new_filters_and_weighers_plug_in_by_name():
     finally:
         FILTERS.pop("EvenRackFilter")
         WEIGHERS.pop("RackWeigher")
+
+
+def test_the_library_imports_without_ansible():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    collections_dir = Path(__file__).resolve().parents[3] / "collections"
+    code = (
+        "import sys; sys.modules['ansible'] = None; "  # any `import ansible...` now fails
+        f"sys.path.insert(0, {str(collections_dir)!r}); "
+        "from ansible_collections.ministack.cloud.plugins.plugin_utils.scheduler import select_hosts; "
+        "print(select_hosts([{'name': 'a', 'vcpus': 1, 'memory_mb': 2048, 'local_gb': 1}], "
+        "{'vcpus': 1, 'ram': 1, 'disk': 1})[0]['host'])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "a"
