@@ -55,7 +55,7 @@ class TgtTarget:
     kind = "tgtadm"
     lun = 1  # LUN 0 is tgt's controller LUN
 
-    def __init__(self, runner, conf_dir="/etc/tgt/conf.d", control_port=None, bstype="aio",
+    def __init__(self, runner, conf_dir="/etc/tgt/conf.d", control_port=None, bstype="rdwr",
                  write_cache=True, portal_address="127.0.0.1", portal_port=PORT, iqn_prefix=IQN_PREFIX,
                  iscsi_params=None):
         if bstype not in ("rdwr", "aio"):
@@ -260,7 +260,7 @@ def target_from_config(runner, config):
     port = config.get("target_port", PORT)
     if helper == "tgtadm":
         return TgtTarget(runner, conf_dir=config.get("tgt_conf_dir", "/etc/tgt/conf.d"),
-                         control_port=config.get("tgt_control_port"), bstype=config.get("tgt_bstype", "aio"),
+                         control_port=config.get("tgt_control_port"), bstype=config.get("tgt_bstype", "rdwr"),
                          write_cache=config.get("tgt_write_cache", True), portal_address=address, portal_port=port,
                          iscsi_params=config.get("tgt_iscsi_params"))
     if helper == "lioadm":
