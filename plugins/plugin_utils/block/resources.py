@@ -715,3 +715,34 @@ class VolumeServiceInfo(_BlockResource):
         table = [{"Binary": r["binary"], "Host": r["host"], "Zone": r["zone"], "Status": r["status"],
                   "State": r["state"], "Updated At": r["updated_at"]} for r in records]
         return {"changed": False, "services": records, "table": table}
+
+
+def detach_all(tx, server, check_mode=False, on_rollback=None):
+    """Detach every volume of a server that is being deleted (Nova's delete does this through
+    Cinder): unexport each target, drop the libvirt secret, free the volume (available).
+    The domain itself is left to the caller, which destroys it. Returns the volume ids."""
+    t = tx.t.attachments
+    rows = tx.all(select(t).where(t.c.server_id == server["id"]))
+    for row in rows:
+        tx.execute(delete(t).where(t.c.id == row["id"]))
+        tx.execute(update(tx.t.volumes).where(tx.t.volumes.c.id == row["volume_id"]).values(
+            status="available", attach_status="detached", provider_location=None, provider_auth=None,
+            updated_at=tx.now()))
+        if check_mode:
+            continue
+        volume = tx.one_or_none(select(tx.t.volumes).where(tx.t.volumes.c.id == row["volume_id"]))
+        svc = service.service_by_host(tx, volume["host"]) if volume else None
+        cs = tx.t.compute_services
+        compute = tx.one_or_none(select(cs).where(cs.c.host == row.get("host"))) if row.get("host") else None
+        try:
+            if compute is not None:
+                attacher = attach_mod.LibvirtAttacher(uri=compute.get("connection_uri") or "qemu:///system")
+                try:
+                    attacher.detach(server["id"], row["volume_id"])
+                except (BlockError, NotFound):
+                    attacher.delete_secret(row["volume_id"])  # the domain is already gone
+            if svc is not None:
+                service.host_target(svc).unexport(row["volume_id"])
+        except BlockError as err:
+            raise _fail(err) from None
+    return [r["volume_id"] for r in rows]
