@@ -18,7 +18,7 @@ class ActionModule(ComputeAction):
 
     def execute(self, catalog, params, check_mode, context):
         manager = Servers(catalog, params, check_mode=check_mode, context=context,
-                          log=lambda msg: self._display.vv(msg))
+                          log=self._display.vv)
         if params.get("config_drive") is False:
             manager.warnings.append("config_drive: false is ignored: without a metadata service the config drive "
                                     "is the only way to pass keys and user data, so it is always attached.")

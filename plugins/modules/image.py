@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 module: image
 short_description: Register or delete an image (Glance's role)
 version_added: 0.1.0
-author: ministack developers
+author: ministack developers (@ministack)
 description:
   - Registers a qcow2 or raw file on the controller as an image in the ministack catalog, as
     C(openstack image create --file) does, and deletes images.
@@ -106,26 +106,81 @@ image:
   returned: always
   type: dict
   contains:
-    id: {description: Image ID., type: str, sample: be315e95-ca18-46b4-8ca2-afb6738c7129}
-    name: {description: Image name., type: str, sample: cirros6}
-    status: {description: Always C(active) for a registered image., type: str, sample: active}
-    checksum: {description: MD5 of the bytes., type: str, sample: c8fc807773e5354afe61636071771906}
-    os_hash_algo: {description: Hash algorithm of os_hash_value., type: str, sample: sha512}
-    os_hash_value: {description: SHA-512 of the bytes., type: str}
-    disk_format: {description: qcow2 or raw., type: str, sample: qcow2}
-    container_format: {description: bare., type: str, sample: bare}
-    size: {description: Bytes stored., type: int, sample: 21430272}
-    virtual_size: {description: Size of the disk the image describes, in bytes., type: int, sample: 117440512}
-    min_disk: {description: Minimum disk in GiB., type: int, sample: 0}
-    min_ram: {description: Minimum memory in MiB., type: int, sample: 0}
-    owner: {description: Owner project ID., type: str}
-    properties: {description: Properties including os_hash_algo, os_hash_value, os_hidden and stores., type: dict}
-    protected: {description: Whether it is protected., type: bool, sample: false}
-    tags: {description: Tags., type: list, elements: str, sample: []}
-    visibility: {description: Visibility., type: str, sample: public}
-    file: {description: The image's data path in Glance's API form., type: str}
-    created_at: {description: Creation time, UTC., type: str}
-    updated_at: {description: Last update time, UTC., type: str}
+    id:
+      description: Image ID.
+      type: str
+      sample: be315e95-ca18-46b4-8ca2-afb6738c7129
+    name:
+      description: Image name.
+      type: str
+      sample: cirros6
+    status:
+      description: Always C(active) for a registered image.
+      type: str
+      sample: active
+    checksum:
+      description: MD5 of the bytes.
+      type: str
+      sample: c8fc807773e5354afe61636071771906
+    os_hash_algo:
+      description: Hash algorithm of os_hash_value.
+      type: str
+      sample: sha512
+    os_hash_value:
+      description: SHA-512 of the bytes.
+      type: str
+    disk_format:
+      description: qcow2 or raw.
+      type: str
+      sample: qcow2
+    container_format:
+      description: bare.
+      type: str
+      sample: bare
+    size:
+      description: Bytes stored.
+      type: int
+      sample: 21430272
+    virtual_size:
+      description: Size of the disk the image describes, in bytes.
+      type: int
+      sample: 117440512
+    min_disk:
+      description: Minimum disk in GiB.
+      type: int
+      sample: 0
+    min_ram:
+      description: Minimum memory in MiB.
+      type: int
+      sample: 0
+    owner:
+      description: Owner project ID.
+      type: str
+    properties:
+      description: Properties including os_hash_algo, os_hash_value, os_hidden and stores.
+      type: dict
+    protected:
+      description: Whether it is protected.
+      type: bool
+      sample: false
+    tags:
+      description: Tags.
+      type: list
+      elements: str
+      sample: []
+    visibility:
+      description: Visibility.
+      type: str
+      sample: public
+    file:
+      description: The image's data path in Glance's API form.
+      type: str
+    created_at:
+      description: Creation time, UTC.
+      type: str
+    updated_at:
+      description: Last update time, UTC.
+      type: str
 """
 
 from ansible.module_utils.basic import AnsibleModule

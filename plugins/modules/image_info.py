@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 module: image_info
 short_description: List images (openstack image list / show)
 version_added: 0.1.0
-author: ministack developers
+author: ministack developers (@ministack)
 description:
   - Returns the images in the ministack catalog with the fields of C(openstack image show).
 options:

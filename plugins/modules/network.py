@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 module: network
 short_description: Create or delete a network with its subnet, realised as libvirt networks on the KVM hosts
 version_added: 0.1.0
-author: ministack developers
+author: ministack developers (@ministack)
 description:
   - Manages a named network with one IPv4 subnet (Neutron's C(network create) plus C(subnet create)).
   - Every registered KVM host gets a libvirt network for it, now and whenever a server is built there. In mode
@@ -94,19 +94,54 @@ network:
   returned: always
   type: dict
   contains:
-    id: {description: Network ID., type: str}
-    name: {description: Name., type: str, sample: intnet}
-    status: {description: ACTIVE., type: str, sample: ACTIVE}
-    subnets: {description: The subnet IDs (one)., type: list, elements: str}
-    cidr: {description: The subnet., type: str, sample: 10.5.5.0/24}
-    gateway_ip: {description: The host's address., type: str, sample: 10.5.5.1}
-    enable_dhcp: {description: Whether DHCP is served., type: bool, sample: true}
-    mode: {description: nat, isolated or bridged., type: str, sample: nat}
-    bridge: {description: The Linux bridge on each host., type: str}
-    libvirt_network: {description: The libvirt network name on each host., type: str, sample: ministack-intnet}
-    mtu: {description: MTU., type: int, sample: 1500}
-    project_id: {description: Owner project., type: str}
-    shared: {description: Shared with every project., type: bool}
+    id:
+      description: Network ID.
+      type: str
+    name:
+      description: Name.
+      type: str
+      sample: intnet
+    status:
+      description: ACTIVE.
+      type: str
+      sample: ACTIVE
+    subnets:
+      description: The subnet IDs (one).
+      type: list
+      elements: str
+    cidr:
+      description: The subnet.
+      type: str
+      sample: 10.5.5.0/24
+    gateway_ip:
+      description: The host's address.
+      type: str
+      sample: 10.5.5.1
+    enable_dhcp:
+      description: Whether DHCP is served.
+      type: bool
+      sample: true
+    mode:
+      description: nat, isolated or bridged.
+      type: str
+      sample: nat
+    bridge:
+      description: The Linux bridge on each host.
+      type: str
+    libvirt_network:
+      description: The libvirt network name on each host.
+      type: str
+      sample: ministack-intnet
+    mtu:
+      description: MTU.
+      type: int
+      sample: 1500
+    project_id:
+      description: Owner project.
+      type: str
+    shared:
+      description: Shared with every project.
+      type: bool
 hosts_changed:
   description: The KVM hosts where the libvirt network was defined, started or removed by this task.
   returned: always

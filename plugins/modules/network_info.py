@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 module: network_info
 short_description: List networks (openstack network list)
 version_added: 0.1.0
-author: ministack developers
+author: ministack developers (@ministack)
 description:
   - Returns the networks in the ministack catalog; C(id), C(name) and C(subnets) are the columns of
     C(openstack network list).

@@ -205,8 +205,10 @@ ARGUMENT_SPEC = dict(
 
 def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    module.fail_json(msg="ministack.cloud.object_ring runs on the controller as an action plugin; "
-                         "it cannot run as a module.")
+    module.fail_json(
+        msg="ministack.cloud.object_ring runs on the controller as an action plugin; "
+        "it cannot run as a module."
+    )
 
 
 if __name__ == "__main__":

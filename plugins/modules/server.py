@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 module: server
 short_description: Create or delete a server (a guest on a KVM host), as openstack server create does
 version_added: 0.1.0
-author: ministack developers
+author: ministack developers (@ministack)
 description:
   - Creates a server the way Nova does, in one task, on the controller. The request is checked first
     (flavor, image C(min_disk)/C(min_ram)/virtual size, networks, key, quota) and recorded in

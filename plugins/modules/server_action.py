@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 module: server_action
 short_description: Start, stop, reboot, pause, unpause, suspend or resume a server
 version_added: 0.1.0
-author: ministack developers
+author: ministack developers (@ministack)
 description:
   - Changes a server's power state as C(openstack server start/stop/reboot/pause/unpause/suspend/resume)
     does, waits for the domain and records Nova's vm_state, status and power_state.

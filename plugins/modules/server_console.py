@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 module: server_console
 short_description: Show a server's console log (openstack console log show)
 version_added: 0.1.0
-author: ministack developers
+author: ministack developers (@ministack)
 description:
   - Returns the serial console output of a server, kept on its KVM host by virtlogd and read through
     libvirt.

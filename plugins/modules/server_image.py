@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 module: server_image
 short_description: Snapshot a server's disk into a new image (openstack server image create)
 version_added: 0.1.0
-author: ministack developers
+author: ministack developers (@ministack)
 description:
   - Copies the server's root disk, flattened onto its base image, into a new private image with
     C(image_type=snapshot), C(base_image_ref) (the server's image), C(instance_uuid) and C(min_disk) from the

@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 module: server_info
 short_description: List servers (openstack server list / show)
 version_added: 0.1.0
-author: ministack developers
+author: ministack developers (@ministack)
 description:
   - Returns the servers of the ministack catalog (not deleted) with the fields of C(openstack server show).
 options:

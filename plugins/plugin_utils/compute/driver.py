@@ -537,8 +537,8 @@ class LibvirtHost:
         dom = self._require_domain(name)
         pool = self._pool(self.instances_pool)
         self.delete_volume(self.instances_pool, snap_vol)
-        snap_path = os.path.join(os.path.dirname(self._lookup_volume(self.instances_pool, disk_vol,
-                                                                      refresh=True).path()), snap_vol)
+        disk = self._lookup_volume(self.instances_pool, disk_vol, refresh=True)
+        snap_path = os.path.join(os.path.dirname(disk.path()), snap_vol)
         try:
             if dom.isActive():
                 dest_xml = (f"<disk type='file'><source file='{snap_path}'/>"

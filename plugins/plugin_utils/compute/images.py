@@ -192,8 +192,8 @@ class Image(Resource):
 
     def update(self, tx, current, desired, changes):
         values = dict(changes)
-        tx.execute(update(tx.t.images).where(tx.t.images.c.id == current["id"]).values(**values,
-                                                                                     updated_at=tx.now()))
+        values["updated_at"] = tx.now()
+        tx.execute(update(tx.t.images).where(tx.t.images.c.id == current["id"]).values(**values))
 
     def delete(self, tx, current):
         if current["protected"]:

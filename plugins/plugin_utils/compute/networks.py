@@ -88,7 +88,7 @@ def require_network(tx, name_or_id: str) -> dict:
 def random_mac(tx) -> str:
     ports = tx.t.ports
     while True:
-        tail = [random.randint(0, 255) for _ in range(3)]
+        tail = [random.randint(0, 255) for _byte in range(3)]
         mac = ":".join(f"{b:02x}" for b in (*OPENSTACK_MAC_PREFIX, *tail))
         if tx.scalar(select(func.count()).select_from(ports).where(ports.c.mac_address == mac)) == 0:
             return mac

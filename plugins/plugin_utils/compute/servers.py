@@ -517,8 +517,8 @@ class Servers:
             # Realise the network here if this host does not have it yet (a host added later).
             host.ensure_network(networks.network_spec(port))
             if port["ip_address"] and port["enable_dhcp"]:
-                host.add_dhcp_host(port["libvirt_network"], {"mac": port["mac_address"], "ip": port["ip_address"],
-                                                            "name": hostname})
+                reservation = {"mac": port["mac_address"], "ip": port["ip_address"], "name": hostname}
+                host.add_dhcp_host(port["libvirt_network"], reservation)
         base, _copied = host.ensure_cached_image(image["checksum"], image_path(image))
         size = max(row["root_gb"] * GiB, image["virtual_size"] or 0)
         disk = host.create_overlay(f"{server_id}.disk", base, image["disk_format"], size)
