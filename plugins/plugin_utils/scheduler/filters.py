@@ -357,8 +357,8 @@ class ImagePropertiesFilter(BaseFilter):
             hv_type = canonical_hv_type(host.hypervisor_type) or "qemu"
             hv_types = ("qemu", "kvm") if hv_type in ("qemu", "kvm") else (hv_type,)
             return [(canonical_arch(arch), hv, "hvm") for hv in hv_types]
-        return [tuple(canonical(v) for canonical, v in zip((canonical_arch, canonical_hv_type, canonical_vm_mode),
-                                                             entry)) for entry in supported]
+        canonicals = (canonical_arch, canonical_hv_type, canonical_vm_mode)
+        return [tuple(canonical(v) for canonical, v in zip(canonicals, entry)) for entry in supported]
 
     def host_passes(self, host, request):
         for entry in self.supported(host):

@@ -17,6 +17,9 @@ import math
 
 from .errors import SchedulerInputError
 
+# Exact classes, not isinstance(): bool is an int subclass and must go through validation.
+_PLAIN_NUMBERS = (int, float)
+
 # Nova's configuration defaults (nova/conf/compute.py, nova/conf/scheduler.py).
 DEFAULT_CONFIG = {
     "enabled_filters": [
@@ -187,7 +190,7 @@ class HostState:
 
     def __init__(self, raw, defaults, index=0):
         # Hot path (10,000 hosts per call): plain ints/floats skip validation.
-        if type(raw) is not dict and not isinstance(raw, collections.abc.Mapping):
+        if raw.__class__ is not dict and not isinstance(raw, collections.abc.Mapping):
             raise SchedulerInputError(f"hosts[{index}]: each host must be a dict of hypervisor fields, got {raw!r}")
         get = raw.get
         name = get("name")
@@ -200,35 +203,35 @@ class HostState:
         up = get("up")
         self.up = up if up is True else _flag(raw, "up", "state", "up", index)
         vcpus = get("vcpus", 0)
-        if type(vcpus) is not int and type(vcpus) is not float:
+        if vcpus.__class__ not in _PLAIN_NUMBERS:
             vcpus = _number(vcpus, index, name, "vcpus")
         self.vcpus_total = vcpus
         vcpus_used = get("vcpus_used", 0)
-        if type(vcpus_used) is not int and type(vcpus_used) is not float:
+        if vcpus_used.__class__ not in _PLAIN_NUMBERS:
             vcpus_used = _number(vcpus_used, index, name, "vcpus_used")
         self.vcpus_used = vcpus_used
         memory_mb = get("memory_mb", 0)
-        if type(memory_mb) is not int and type(memory_mb) is not float:
+        if memory_mb.__class__ not in _PLAIN_NUMBERS:
             memory_mb = _number(memory_mb, index, name, "memory_mb")
         self.memory_mb_total = memory_mb
         memory_mb_used = get("memory_mb_used", 0)
-        if type(memory_mb_used) is not int and type(memory_mb_used) is not float:
+        if memory_mb_used.__class__ not in _PLAIN_NUMBERS:
             memory_mb_used = _number(memory_mb_used, index, name, "memory_mb_used")
         self.memory_mb_used = memory_mb_used
         local_gb = get("local_gb", 0)
-        if type(local_gb) is not int and type(local_gb) is not float:
+        if local_gb.__class__ not in _PLAIN_NUMBERS:
             local_gb = _number(local_gb, index, name, "local_gb")
         self.disk_gb_total = local_gb
         local_gb_used = get("local_gb_used", 0)
-        if type(local_gb_used) is not int and type(local_gb_used) is not float:
+        if local_gb_used.__class__ not in _PLAIN_NUMBERS:
             local_gb_used = _number(local_gb_used, index, name, "local_gb_used")
         self.disk_gb_used = local_gb_used
         io_ops = get("num_io_ops", 0)
-        if type(io_ops) is not int and type(io_ops) is not float:
+        if io_ops.__class__ not in _PLAIN_NUMBERS:
             io_ops = _number(io_ops, index, name, "num_io_ops")
         self.num_io_ops = io_ops
         failed = get("failed_builds", 0)
-        if type(failed) is not int and type(failed) is not float:
+        if failed.__class__ not in _PLAIN_NUMBERS:
             failed = _number(failed, index, name, "failed_builds")
         self.failed_builds = failed
         cpu_ratio = get("cpu_allocation_ratio")
@@ -256,11 +259,11 @@ class HostState:
         self.disk_gb_capacity = (local_gb - self.reserved_disk_gb) * self.disk_allocation_ratio
 
         capabilities = get("capabilities") or _EMPTY
-        if type(capabilities) is not dict and not isinstance(capabilities, collections.abc.Mapping):
+        if capabilities.__class__ is not dict and not isinstance(capabilities, collections.abc.Mapping):
             raise SchedulerInputError(f"hosts[{index}] ({name}): capabilities must be a dict, got {capabilities!r}")
         self.capabilities = capabilities
         instances = get("instances")
-        if instances and (type(instances) is not list and (
+        if instances and (instances.__class__ is not list and (
                 isinstance(instances, str) or not isinstance(instances, collections.abc.Iterable))):
             raise SchedulerInputError(f"hosts[{index}] ({name}): instances must be a list of server ids or names")
         # Made a set on first use: most requests (no server group, no hints) never look at it.
@@ -268,7 +271,7 @@ class HostState:
         running = get("running_vms")
         if running is None:
             running = len(self.instances)
-        elif type(running) is not int:
+        elif running.__class__ is not int:
             running = _number(running, index, name, "running_vms")
         self.num_instances = running
         self.hypervisor_type = get("hypervisor_type")
@@ -284,7 +287,7 @@ class HostState:
     def instances(self):
         """Server ids/names on the host (a set; the request's own instances join it as they are placed)."""
         if self._instances is None:
-            self._instances = {item if type(item) is str else str(item) for item in self.raw["instances"]}
+            self._instances = {item if item.__class__ is str else str(item) for item in self.raw["instances"]}
         return self._instances
 
     # Values Nova's HostState derives from the compute node record.
