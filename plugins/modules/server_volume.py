@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 module: server_volume
 short_description: Attach a volume to a server, or detach it (openstack server add/remove volume)
 version_added: 0.1.0
-author: ministack developers
+author: ministack developers (@ministack)
 description:
   - Attaching exports the volume from its block host as its own iSCSI target
     (C(iqn.2010-10.org.ministack:volume-<id>)) with a freshly generated CHAP user and secret and an ACL

@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 module: volume
 short_description: Create, extend, update or delete a block storage volume (Cinder's volumes)
 version_added: 0.1.0
-author: ministack developers
+author: ministack developers (@ministack)
 description:
   - Manages a volume as C(openstack volume create/set/delete) does. The volume scheduler picks a block host
     (registered by the C(block_host) role) by availability zone and free capacity; the volume is an LV in

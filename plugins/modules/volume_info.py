@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 module: volume_info
 short_description: List volumes (openstack volume list / show)
 version_added: 0.1.0
-author: ministack developers
+author: ministack developers (@ministack)
 description:
   - Returns the project's volumes with the fields of C(openstack volume show), and C(table), the rows of
     C(openstack volume list) (ID, Name, Status, Size, Attached to) for printing.

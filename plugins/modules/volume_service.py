@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 module: volume_service
 short_description: Register a block host's volume service (cinder-volume) in the catalog
 version_added: 0.1.0
-author: ministack developers
+author: ministack developers (@ministack)
 description:
   - Records a block host as Cinder records a C(cinder-volume) service, C(node@backend), with its
     availability zone, its backend (LVM volume group or file directory), its iSCSI target helper and
@@ -41,7 +41,8 @@ options:
     description:
       - Backend and target settings. LVM C(lvm_type) (auto, thin, default), C(volume_clear) (zero, none),
         C(volume_clear_size) (MiB); file C(file_directory), C(file_capacity_gib); tgt C(tgt_bstype)
-        (rdwr, the default, or aio), C(tgt_iscsi_params) (iSCSI session parameters; default 1 MiB segments), C(tgt_write_cache), C(tgt_conf_dir), C(tgt_control_port).
+        (rdwr, the default, or aio), C(tgt_iscsi_params) (iSCSI session parameters; default 1 MiB
+        segments), C(tgt_write_cache), C(tgt_conf_dir), C(tgt_control_port).
     type: dict
   target_helper:
     description: C(tgtadm) (tgt) or C(lioadm) (LIO through targetcli; needs configfs in the kernel).

@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 module: volume_service_info
 short_description: List volume services (openstack volume service list)
 version_added: 0.1.0
-author: ministack developers
+author: ministack developers (@ministack)
 description:
   - Returns the registered block hosts' C(cinder-volume) services with their capacity, and C(table), the
     rows of C(openstack volume service list) (Binary, Host, Zone, Status, State, Updated At).

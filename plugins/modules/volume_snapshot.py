@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 module: volume_snapshot
 short_description: Create, update or delete a volume snapshot
 version_added: 0.1.0
-author: ministack developers
+author: ministack developers (@ministack)
 description:
   - Manages a snapshot as C(openstack volume snapshot create/set/delete) does. On the LVM backend it is
     an LVM snapshot (thin in a thin pool, a copy-on-write snapshot of O(volume)'s size otherwise); on the

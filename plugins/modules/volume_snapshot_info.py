@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 module: volume_snapshot_info
 short_description: List volume snapshots (openstack volume snapshot list)
 version_added: 0.1.0
-author: ministack developers
+author: ministack developers (@ministack)
 description:
   - Returns the project's snapshots with the fields of C(openstack volume snapshot show).
 options:

@@ -150,7 +150,7 @@ class LibvirtAttacher:
     # -- disks ---------------------------------------------------------------------------------
     def attached_device(self, server, volume_id):
         dom = self.domain(server)
-        device, _ = find_volume_disk(dom.XMLDesc(0), volume_id=volume_id)
+        device = find_volume_disk(dom.XMLDesc(0), volume_id=volume_id)[0]
         return device
 
     def attach(self, server, volume_id, connection, chap_secret, device=None, initiator=None):
@@ -158,7 +158,7 @@ class LibvirtAttacher:
         lv = _libvirt()
         dom = self.domain(server)
         xml = dom.XMLDesc(0)
-        existing, _ = find_volume_disk(xml, volume_id=volume_id)
+        existing = find_volume_disk(xml, volume_id=volume_id)[0]
         if existing:
             return existing
         if device:

@@ -125,7 +125,7 @@ class FileBackend(Backend):
         res = self.run(["find", self.directory, "-maxdepth", "1", "-type", "f", "-printf", "%f %s\n"])
         out = {}
         for line in res.stdout.splitlines():
-            fname, _, size = line.rpartition(" ")
+            fname, _sep, size = line.rpartition(" ")
             out[fname] = int(size)
         return out
 

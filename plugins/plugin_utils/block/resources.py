@@ -497,8 +497,8 @@ class ServerVolume(_BlockResource):
         device = self.params.get("device")
         if device is not None and not attach_mod.valid_device(device):
             raise InvalidInput("device", f"must look like /dev/vdb (vd + one letter b..z), got {device!r}")
-        if current is not None and device and current["device"] != (device if device.startswith("/dev/")
-                                                                     else f"/dev/{device}"):
+        wanted = device if device is None or device.startswith("/dev/") else f"/dev/{device}"
+        if current is not None and wanted and current["device"] != wanted:
             raise InvalidInput("device", f"volume is attached as {current['device']}; detach it to use {device}")
         return current or {}
 

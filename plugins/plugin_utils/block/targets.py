@@ -34,8 +34,8 @@ _SAFE = re.compile(r"^[A-Za-z0-9./:_+-]+$")
 
 def generate_chap(length=20):
     """A CHAP user and secret. RFC 3720 wants 12+ bytes of secret; tgt/libiscsi take up to 255."""
-    user = "".join(secrets.choice(_ALPHABET) for _ in range(20))
-    secret = "".join(secrets.choice(_ALPHABET) for _ in range(length))
+    user = "".join(secrets.choice(_ALPHABET) for _i in range(20))
+    secret = "".join(secrets.choice(_ALPHABET) for _i in range(length))
     return user, secret
 
 
@@ -114,7 +114,7 @@ class TgtTarget:
                     lun = int(m.group(1))
                     current["luns"][lun] = {}
                 elif current["luns"] and ":" in stripped:
-                    key, _, value = stripped.partition(":")
+                    key, _sep, value = stripped.partition(":")
                     current["luns"][max(current["luns"])][key.strip()] = value.strip()
             elif section == "Account information" and stripped:
                 current["accounts"].append(stripped.split()[0])
