@@ -10,6 +10,7 @@ controller.
 from __future__ import annotations
 
 import os
+import threading
 import time
 import xml.etree.ElementTree as ET
 from typing import Optional
@@ -100,6 +101,31 @@ def host_uri(host: dict) -> str:
         params.append(f"keyfile={host['ssh_key']}")
     params.append("no_verify=1")
     return uri + "?" + "&".join(params)
+
+
+class _Background:
+    """Run ``fn`` in a thread now; ``result()`` joins it and re-raises its exception.
+
+    libvirt connections are thread-safe and the binding releases the GIL during calls."""
+
+    def __init__(self, fn):
+        self._value = None
+        self._error = None
+
+        def run():
+            try:
+                self._value = fn()
+            except BaseException as exc:  # handed to the caller by result()
+                self._error = exc
+
+        self._thread = threading.Thread(target=run, daemon=True)
+        self._thread.start()
+
+    def result(self):
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
 
 
 def _looks_like_uuid(text: str) -> bool:
@@ -495,6 +521,10 @@ class LibvirtHost:
         (disk, config drive, console log, snapshots in progress) and its DHCP reservations.
         Returns what was removed."""
         removed = []
+        # The DHCP reservations go in parallel with the domain: each is a slow libvirt call
+        # (dnsmasq restarted; QEMU reaped), independent of the other.
+        dhcp = _Background(lambda: [f"dhcp host {mac} on {network}" for network, mac in networks_macs
+                                    if self.remove_dhcp_host(network, mac)])
         dom = self._domain(name)
         if dom is not None:
             try:
@@ -518,9 +548,7 @@ class LibvirtHost:
                     removed.append(f"volume {vol_name}")
         except ComputeError:
             pass
-        for network, mac in networks_macs:
-            if self.remove_dhcp_host(network, mac):
-                removed.append(f"dhcp host {mac} on {network}")
+        removed.extend(dhcp.result())
         return removed
 
     def instance_volumes(self, volume_prefix: str) -> list:

@@ -510,15 +510,30 @@ class Servers:
     def _build_on_host(self, service: dict, row: dict, image: dict, ports: list, key: Optional[dict]) -> None:
         host = libvirt_host(service)
         server_id = row["id"]
-        name = self._free_instance_name(host, row)
         hostname = configdrive.hostname_for(row["name"])
         instances_path = host.pool_path(host.instances_pool)
+        reservations = []
         for port in ports:
             # Realise the network here if this host does not have it yet (a host added later).
             host.ensure_network(networks.network_spec(port))
             if port["ip_address"] and port["enable_dhcp"]:
-                reservation = {"mac": port["mac_address"], "ip": port["ip_address"], "name": hostname}
-                host.add_dhcp_host(port["libvirt_network"], reservation)
+                reservations.append((port["libvirt_network"],
+                                     {"mac": port["mac_address"], "ip": port["ip_address"], "name": hostname}))
+        # The DHCP reservations (each restarts the host's dnsmasq, ~1 s) are made while the disk,
+        # config drive and domain are prepared; the guest asks for its address seconds later.
+        dhcp = drv._Background(lambda: [host.add_dhcp_host(net, res) for net, res in reservations])
+        try:
+            self._prepare_and_spawn(host, row, image, ports, key, hostname, instances_path, server_id)
+        except BaseException:
+            try:
+                dhcp.result()
+            except Exception as exc:  # the build error is the one to report
+                self.log(f"DHCP reservation for {server_id} failed too: {exc}")
+            raise
+        dhcp.result()
+
+    def _prepare_and_spawn(self, host, row, image, ports, key, hostname, instances_path, server_id) -> None:
+        name = self._free_instance_name(host, row)
         base, _copied = host.ensure_cached_image(image["checksum"], image_path(image))
         size = max(row["root_gb"] * GiB, image["virtual_size"] or 0)
         disk = host.create_overlay(f"{server_id}.disk", base, image["disk_format"], size)
