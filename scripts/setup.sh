@@ -50,4 +50,4 @@ fi
 
 # 4. Daemons ------------------------------------------------------------------------
 "$ROOT/scripts/daemons.sh" start
-log "ready: $(. "$VENV/bin/activate" && ansible --version | head -1)"
+log "ready: ansible-core $("$VENV/bin/python" -c "from ansible.release import __version__; print(__version__)")"
