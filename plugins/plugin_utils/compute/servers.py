@@ -8,7 +8,7 @@ work (never boot a guest inside a transaction):
 1. API (transaction 1): validate flavor, image (min_disk, min_ram, virtual size), networks,
    key and quota; record the server in BUILD / scheduling with its ports (addresses
    allocated from the subnet).
-2. Scheduler (read snapshot): ``select_hosts`` over the catalog's host states and
+2. Scheduler (read snapshot, after a heartbeat of the hosts not reached lately): ``select_hosts`` over the catalog's host states and
    aggregates, the same function as the ``select_hosts`` filter. Nothing fits: ERROR with
    the fault "No valid host was found. ...".
 3. Conductor (transaction 2, per attempt): claim the flavor's resources on the host.
@@ -415,8 +415,32 @@ class Servers:
                 "aggregates": aggregates(tx), "project_id": row["project_id"],
                 "config": self.context.get("scheduler_config")}
 
+    def heartbeat(self, stale_after: float = 20.0, timeout: float = 5.0) -> list:
+        """Reach every enabled compute host not heard from in ``stale_after`` seconds and record
+        the contact: the heartbeat nova-compute would send, so that ComputeFilter's "up" means
+        "its libvirtd answers now". Hosts are probed in parallel, ``timeout`` seconds at most."""
+        with self.catalog.read() as tx:
+            now = tx.now()
+            stale = [svc for svc in tx.all(select(tx.t.compute_services))
+                     if svc["enabled"] and (svc["last_seen"] is None
+                                            or (now - svc["last_seen"]).total_seconds() > stale_after)]
+        probes = {svc["host"]: drv._Background(lambda svc=svc: libvirt_host(svc).conn.getLibVersion())
+                  for svc in stale}
+        deadline = time.monotonic() + timeout
+        answered = []
+        for host, probe in probes.items():
+            probe._thread.join(max(0.0, deadline - time.monotonic()))
+            if not probe._thread.is_alive() and probe._error is None:
+                answered.append(host)
+        if answered:
+            with self.catalog.begin() as tx:
+                for host in answered:
+                    touch_service(tx, host)
+        return answered
+
     def _schedule_and_build(self, server_id: str) -> None:
         t0 = time.monotonic()
+        self.heartbeat()
         with self.catalog.read() as tx:
             row = find_server_row(tx, server_id)
             request = self._request(tx, row)
