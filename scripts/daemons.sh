@@ -9,8 +9,12 @@ running() { pgrep -x "$1" >/dev/null; }
 
 start() {
   mkdir -p /run/libvirt /var/log/libvirt /run/tgt
+  # With /dev/kvm not in group kvm, libvirt re-probes QEMU on every call (a define took 36 s).
+  if [ -e /dev/kvm ] && getent group kvm >/dev/null; then chgrp kvm /dev/kvm; chmod 0660 /dev/kvm; fi
   running virtlogd || virtlogd -d
-  running libvirtd || libvirtd -d
+  # Under a subreaper, destroyed guests' QEMU processes are reaped at once, not when PID 1 gets to it.
+  running libvirtd || setsid -f /usr/bin/python3 "$ROOT/roles/kvm_host/files/subreaper.py" libvirtd \
+    >>/var/log/libvirt/libvirtd.out 2>&1 </dev/null
   running tgtd || { tgtd && sleep 0.5; }
   running memcached || memcached -d -u memcache -l 127.0.0.1 -p 11211
   if command -v pg_ctlcluster >/dev/null; then
