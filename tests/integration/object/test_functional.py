@@ -1,0 +1,126 @@
+"""Swift's own functional test suite (test/functional from the swift 2.38.3 sdist) against the
+cluster the roles deployed: SWIFT_TEST_IN_PROCESS=0, SWIFT_TEST_CONFIG_FILE pointing at it.
+
+The normal suite runs the account, container and object tests (about a minute); the whole
+suite, including test/functional/tests.py (which pytest does not collect by default), is
+marked ``full``. Counts are printed and written to <session tmp>/functional-*.json.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from .conftest import ROOT
+
+SWIFT_VERSION = "2.38.3"
+FUNCTEST = ROOT / ".cache" / "swift-functest"
+SDIST_DIR = FUNCTEST / f"swift-{SWIFT_VERSION}"
+VENV = FUNCTEST / "venv"
+SUBSET = ["test/functional/test_account.py", "test/functional/test_container.py", "test/functional/test_object.py"]
+
+TEST_CONF = """[func_test]
+auth_uri = {auth_url}
+account = test
+username = tester
+password = testing
+account2 = test2
+username2 = tester2
+password2 = testing2
+username3 = tester3
+password3 = testing3
+account5 = test5
+username5 = tester5
+password5 = testing5
+service_prefix = SERVICE
+account6 = test
+username6 = tester6
+password6 = testing6
+collate = C
+"""
+
+
+@pytest.fixture(scope="session")
+def functest(swift_aio, tmp_path_factory):
+    """The sdist's test tree and a virtualenv with swift, python-swiftclient and pytest (cached)."""
+    if not (SDIST_DIR / "test" / "functional").is_dir():
+        FUNCTEST.mkdir(parents=True, exist_ok=True)
+        subprocess.run([sys.executable, "-m", "pip", "download", "--no-binary", ":all:", "--no-deps",
+                        f"swift=={SWIFT_VERSION}", "-d", str(FUNCTEST)], check=True, capture_output=True)
+        subprocess.run(["tar", "-C", str(FUNCTEST), "-xzf", str(FUNCTEST / f"swift-{SWIFT_VERSION}.tar.gz")], check=True)
+    if not (VENV / "bin" / "pytest").exists():
+        subprocess.run([sys.executable, "-m", "venv", "--clear", str(VENV)], check=True)
+        subprocess.run([str(VENV / "bin" / "pip"), "install", "-q", f"swift=={SWIFT_VERSION}",
+                        "python-swiftclient==4.11.0", "pytest==9.2.0"], check=True, capture_output=True)
+    conf = tmp_path_factory.mktemp("functest") / "test.conf"
+    conf.write_text(TEST_CONF.format(auth_url=swift_aio.auth_url))
+    return conf
+
+
+def run_suite(conf: pathlib.Path, targets: list[str], report: pathlib.Path, timeout: int) -> dict:
+    env = dict(os.environ, SWIFT_TEST_CONFIG_FILE=str(conf), SWIFT_TEST_IN_PROCESS="0")
+    env.pop("PYTEST_ADDOPTS", None)
+    cmd = [str(VENV / "bin" / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "addopts=",
+           f"--junitxml={report}", *targets]
+    proc = subprocess.run(cmd, cwd=SDIST_DIR, env=env, capture_output=True, text=True, timeout=timeout)
+    counts = {"passed": 0, "skipped": 0, "failed": 0, "failed_tests": []}
+    for case in ET.parse(report).getroot().iter("testcase"):
+        if case.find("failure") is not None or case.find("error") is not None:
+            counts["failed"] += 1
+            counts["failed_tests"].append(f"{case.get('classname')}::{case.get('name')}")
+        elif case.find("skipped") is not None:
+            counts["skipped"] += 1
+        else:
+            counts["passed"] += 1
+    counts["tail"] = proc.stdout[-3000:]
+    return counts
+
+
+def _rerun_failures(conf, counts, report, timeout) -> dict:
+    """Re-run failures once: right after a deployment, listings are eventually consistent."""
+    if not counts["failed"]:
+        return counts
+    ids = []
+    for name in counts["failed_tests"]:
+        classname, _, test = name.partition("::")
+        module, _, cls = classname.rpartition(".")
+        ids.append(f"{module.replace('.', '/')}.py::{cls}::{test}")
+    again = run_suite(conf, ids, report, timeout)
+    counts["rerun"] = {"failed_first": counts["failed"], "failed_again": again["failed"]}
+    counts["passed"] += again["passed"]
+    counts["skipped"] += again["skipped"]
+    counts["failed"] = again["failed"]
+    counts["failed_tests"] = again["failed_tests"]
+    return counts
+
+
+def test_functional_subset(functest, swift_aio):
+    counts = run_suite(functest, SUBSET, swift_aio.workdir / "functional-subset.xml", timeout=600)
+    counts = _rerun_failures(functest, counts, swift_aio.workdir / "functional-subset-rerun.xml", 300)
+    (swift_aio.workdir / "functional-subset.json").write_text(json.dumps(counts, indent=1))
+    print(f"\nswift functional subset: {counts['passed']} passed, {counts['skipped']} skipped, {counts['failed']} failed")
+    assert counts["passed"] >= 70, counts["tail"]
+    assert counts["failed"] == 0, counts["failed_tests"]
+
+
+@pytest.mark.full
+def test_functional_full_suite(functest, swift_aio):
+    results = {}
+    for label, targets in (("functional", ["test/functional"]), ("tests.py", ["test/functional/tests.py"])):
+        report = swift_aio.workdir / f"functional-full-{label}.xml"
+        counts = run_suite(functest, targets, report, timeout=3600)
+        results[label] = _rerun_failures(functest, counts, report.with_suffix(".rerun.xml"), 900)
+    (swift_aio.workdir / "functional-full.json").write_text(json.dumps(results, indent=1))
+    total = {k: sum(r[k] for r in results.values()) for k in ("passed", "skipped", "failed")}
+    print(f"\nswift functional suite: {total['passed']} passed, {total['skipped']} skipped, {total['failed']} failed "
+          f"(test/functional: {results['functional']['passed']}/{results['functional']['skipped']}/"
+          f"{results['functional']['failed']}; tests.py: {results['tests.py']['passed']}/"
+          f"{results['tests.py']['skipped']}/{results['tests.py']['failed']})")
+    assert total["passed"] >= 700
+    assert total["failed"] == 0, [r["failed_tests"] for r in results.values()]
