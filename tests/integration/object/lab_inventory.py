@@ -7,8 +7,9 @@ import pathlib
 from .conftest import ACCOUNTS
 
 
-def object_lab_inventory(lab_inventory: pathlib.Path, out: pathlib.Path, cluster_dir: pathlib.Path,
-                         proxy: str) -> dict:
+def object_lab_inventory(
+    lab_inventory: pathlib.Path, out: pathlib.Path, cluster_dir: pathlib.Path, proxy: str
+) -> dict:
     import yaml
 
     inv = yaml.safe_load(lab_inventory.read_text())
@@ -20,14 +21,19 @@ def object_lab_inventory(lab_inventory: pathlib.Path, out: pathlib.Path, cluster
             "object_host_devices": [{"name": "d1"}, {"name": "d2"}],
         }
     children["object_proxy"] = {"hosts": {proxy: {}}}
-    inv["all"]["vars"].update({
-        "object_cluster_dir": str(cluster_dir),
-        "object_host_replicator_interval": 5,
-        "object_host_auditor_interval": 5,
-        "object_proxy_accounts": ACCOUNTS,
-        "object_proxy_reseller_prefixes": ["AUTH", "SERVICE"],
-        "object_proxy_require_groups": {"SERVICE": "service"},
-    })
+    inv["all"]["vars"].update(
+        {
+            "object_cluster_dir": str(cluster_dir),
+            "object_host_replicator_interval": 5,
+            "object_host_auditor_interval": 5,
+            "object_proxy_accounts": ACCOUNTS,
+            "object_proxy_reseller_prefixes": ["AUTH", "SERVICE"],
+            "object_proxy_require_groups": {"SERVICE": "service"},
+        }
+    )
     out.write_text(yaml.safe_dump(inv))
     hosts = children["lab"]["hosts"]
-    return {"object_hosts": {h: hosts[h]["ansible_host"] for h in object_hosts}, "proxy_ip": hosts[proxy]["ansible_host"]}
+    return {
+        "object_hosts": {h: hosts[h]["ansible_host"] for h in object_hosts},
+        "proxy_ip": hosts[proxy]["ansible_host"],
+    }

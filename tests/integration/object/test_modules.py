@@ -18,9 +18,15 @@ pytestmark = pytest.mark.slow
 def _task_playbook(tmp_path, tasks: list[dict]) -> str:
     import yaml
 
-    play = [{"name": "object-store module task", "hosts": "localhost", "gather_facts": False,
-             "vars": {"swift_auth": {"auth_url": AUTH_URL, "username": "test:tester", "password": "testing"}},
-             "tasks": tasks}]
+    play = [
+        {
+            "name": "object-store module task",
+            "hosts": "localhost",
+            "gather_facts": False,
+            "vars": {"swift_auth": {"auth_url": AUTH_URL, "username": "test:tester", "password": "testing"}},
+            "tasks": tasks,
+        }
+    ]
     path = tmp_path / f"tasks-{uuid.uuid4().hex[:6]}.yml"
     path.write_text(yaml.safe_dump(play, sort_keys=False))
     return str(path)
@@ -46,8 +52,14 @@ def files(tmp_path):
 def test_walkthrough_modules_second_run_unchanged_and_check_mode(swift_aio, tmp_path, files):
     source, big = files
     container = f"walk-{uuid.uuid4().hex[:6]}"
-    extravars = {"swift_auth_url": AUTH_URL, "swift_password": "testing", "container": container,
-                 "source_file": str(source), "big_file": str(big), "download_to": str(tmp_path / "big.out")}
+    extravars = {
+        "swift_auth_url": AUTH_URL,
+        "swift_password": "testing",
+        "container": container,
+        "source_file": str(source),
+        "big_file": str(big),
+        "download_to": str(tmp_path / "big.out"),
+    }
     # Check mode first: it reports the changes and writes nothing.
     dry = run_playbook(tmp_path, "modules.yml", extravars=extravars, check=True, diff=True)
     assert dry.changed() >= 1
@@ -55,8 +67,13 @@ def test_walkthrough_modules_second_run_unchanged_and_check_mode(swift_aio, tmp_
 
     first = run_playbook(tmp_path, "modules.yml", extravars=extravars, diff=True)
     assert first.rc == 0, first.stdout[-4000:]
-    assert set(first.changed_tasks()) == {"Create the container", "Upload a file", "Store inline data",
-                                          "Upload a large file in segments", "Download the large file"}
+    assert set(first.changed_tasks()) == {
+        "Create the container",
+        "Upload a file",
+        "Store inline data",
+        "Upload a large file in segments",
+        "Download the large file",
+    }
     assert (tmp_path / "big.out").read_bytes() == big.read_bytes()
     shown = first.result("Show the file")["objects"][0]
     assert shown["etag"] == hashlib.md5(source.read_bytes()).hexdigest()
@@ -118,7 +135,9 @@ def test_replacing_a_segmented_object_removes_its_old_segments(swift_aio, tmp_pa
     two.write_bytes(os.urandom(3 * 1024 * 1024 + 1))
     _one(tmp_path, "object", {"container": "slo", "name": "f", "filename": str(one), "segment_size": "1M"})
     assert len(conn.get_container("slo_segments")[1]) == 3
-    _, res = _one(tmp_path, "object", {"container": "slo", "name": "f", "filename": str(two), "segment_size": "1M"})
+    _, res = _one(
+        tmp_path, "object", {"container": "slo", "name": "f", "filename": str(two), "segment_size": "1M"}
+    )
     assert res["changed"] and res["object"]["content-length"] == two.stat().st_size
     assert len(conn.get_container("slo_segments")[1]) == 4
     assert conn.get_object("slo", "f")[1] == two.read_bytes()
@@ -127,7 +146,9 @@ def test_replacing_a_segmented_object_removes_its_old_segments(swift_aio, tmp_pa
 
 
 def test_container_acls_metadata_and_delete_with_objects(swift_aio, tmp_path):
-    _, res = _one(tmp_path, "object_container", {"name": "acl", "write_ACL": "test2:tester2", "metadata": {"k": "v"}})
+    _, res = _one(
+        tmp_path, "object_container", {"name": "acl", "write_ACL": "test2:tester2", "metadata": {"k": "v"}}
+    )
     assert res["changed"] and res["container"]["write_acl"] == "test2:tester2"
     # Another account's user may now write, as the ACL says.
     other = swift_aio.swiftclient("test2:tester2", "testing2")
@@ -135,14 +156,22 @@ def test_container_acls_metadata_and_delete_with_objects(swift_aio, tmp_path):
     import swiftclient
 
     swiftclient.put_object(url, other.get_auth()[1], "acl", "from-test2", b"hi")
-    _, res = _one(tmp_path, "object_container", {"name": "acl", "write_ACL": "", "delete_metadata_keys": ["k"]})
+    _, res = _one(
+        tmp_path, "object_container", {"name": "acl", "write_ACL": "", "delete_metadata_keys": ["k"]}
+    )
     assert res["changed"] and res["container"]["write_acl"] is None and res["container"]["properties"] == {}
     _, res = _one(tmp_path, "object_container", {"name": "acl", "state": "absent"})
     assert "not empty (1 objects)" in res["msg"] and "delete_with_all_objects" in res["msg"]
-    _, res = _one(tmp_path, "object_container", {"name": "acl", "state": "absent", "delete_with_all_objects": True},
-                  check=True)
+    _, res = _one(
+        tmp_path,
+        "object_container",
+        {"name": "acl", "state": "absent", "delete_with_all_objects": True},
+        check=True,
+    )
     assert res["changed"] and swift_aio.swiftclient().head_container("acl")
-    _, res = _one(tmp_path, "object_container", {"name": "acl", "state": "absent", "delete_with_all_objects": True})
+    _, res = _one(
+        tmp_path, "object_container", {"name": "acl", "state": "absent", "delete_with_all_objects": True}
+    )
     assert res["changed"]
     _, res = _one(tmp_path, "object_container", {"name": "acl", "state": "absent"})
     assert not res["changed"]
@@ -157,11 +186,13 @@ def test_errors_name_the_field(swift_aio, tmp_path):
     assert res["failed"] and "longer than 256 bytes" in res["msg"]
     _, res = _one(tmp_path, "object", {"container": "c", "name": "x", "data": "d", "filename": "/etc/hosts"})
     assert res["failed"] and "mutually exclusive" in res["msg"]
-    task = {"name": "t", "ministack.cloud.object_account_info": {
-        "auth": {"auth_url": AUTH_URL, "username": "test:tester", "password": "wrong-password-123"}}}
+    task = {
+        "name": "t",
+        "ministack.cloud.object_account_info": {
+            "auth": {"auth_url": AUTH_URL, "username": "test:tester", "password": "wrong-password-123"}
+        },
+    }
     run = run_playbook(tmp_path, _task_playbook(tmp_path, [task]))
     msg = json.dumps(run.failures["t"][0])
     assert "401" in msg or "Unauthorized" in msg
     assert "wrong-password-123" not in run.stdout and "wrong-password-123" not in msg
-
-
