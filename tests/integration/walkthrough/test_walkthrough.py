@@ -1,0 +1,67 @@
+"""The README's main job, for real: playbooks/walkthrough.yml on this machine.
+
+It runs the seed's walkthrough against a fresh catalog (a guest boots, a volume is attached
+over iSCSI and formatted inside it), checks the tables it prints against the seed's, runs it
+again expecting no change, then tears it down and checks that nothing is left on the host.
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import re
+import subprocess
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[3]
+pytestmark = [pytest.mark.vm, pytest.mark.slow]
+
+
+def _play(name: str, env: dict) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(ROOT / ".venv/bin/ansible-playbook"), f"playbooks/{name}",
+         "-e", f"walkthrough_key_file={env['WALKTHROUGH_DIR']}/mykeypair.key"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=1200, check=False,
+    )
+
+
+def _recap(out: str) -> dict:
+    match = re.search(r"localhost\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", out)
+    assert match, out[-3000:]
+    return dict(zip(("ok", "changed", "unreachable", "failed"), map(int, match.groups())))
+
+
+def _domains() -> set[str]:
+    out = subprocess.run(["virsh", "-c", "qemu:///system", "list", "--all", "--uuid"],
+                         capture_output=True, text=True, check=True).stdout
+    return {line.strip() for line in out.splitlines() if line.strip()}
+
+
+def test_walkthrough_runs_is_idempotent_and_tears_down(tmp_path):
+    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
+               MINISTACK_CATALOG=f"sqlite:///{tmp_path}/catalog.db", WALKTHROUGH_DIR=str(tmp_path))
+    domains_before = _domains()
+
+    first = _play("walkthrough.yml", env)
+    assert first.returncode == 0, first.stdout[-5000:] + first.stderr[-2000:]
+    assert _recap(first.stdout)["changed"] > 0
+    out = first.stdout
+    # a fresh catalog's `openstack flavor list` is the seed's table, byte for byte
+    assert "| ID | Name      |   RAM | Disk | Ephemeral | VCPUs | Is Public |" in out
+    assert "| 20 | newflavor |   768 |    1 |         0 |     1 | True      |" in out
+    assert re.search(r"\| name +\| m1\.tinier +\|", out), "flavor create m1.tinier was not shown"
+    assert re.search(r"\| status\s+\| ACTIVE\s+\|", out), "server show did not print ACTIVE"
+    assert re.search(r"\| addresses\s+\| intnet=10\.5\.5\.\d+", out)
+    assert "login ready" in out, "the console log lacks the guest's login line"
+    assert "/dev/vdb" in out and "/mydisk" in out, "the attached volume was not seen in the guest"
+
+    second = _play("walkthrough.yml", env)
+    assert second.returncode == 0, second.stdout[-5000:]
+    assert _recap(second.stdout)["changed"] == 0, second.stdout[-5000:]
+
+    down = _play("teardown.yml", env)
+    assert down.returncode == 0, down.stdout[-5000:]
+    assert _domains() == domains_before, "a domain was left behind"
+    again = _play("teardown.yml", env)
+    assert again.returncode == 0 and _recap(again.stdout)["changed"] == 0, again.stdout[-3000:]
