@@ -150,6 +150,12 @@ def ssh_argv(ip: str, *command: str, connect_timeout: int = 5, interactive: bool
             f"root@{ip}", *command]
 
 
+def close_ssh_master(ip: str) -> None:
+    """End the ControlPersist master for a host: after the host stopped, it would hold a dead
+    connection that new sessions queue behind until TCP gives up."""
+    run(["ssh", "-i", str(KEY), *SSH_OPTIONS, "-O", "exit", f"root@{ip}"], check=False, timeout=10)
+
+
 # --- up ----------------------------------------------------------------------------------
 
 def ensure_image() -> str:
@@ -212,9 +218,12 @@ def wait_ready(hosts: dict[str, str], timeout: float = BOOT_TIMEOUT) -> dict[str
     last: dict[str, str] = {}
     while pending:
         for host, ip in list(pending.items()):
-            proc = run(ssh_argv(ip, "systemctl", "is-system-running", connect_timeout=2),
-                       check=False, timeout=15)
-            state = proc.stdout.strip() or (proc.stderr.strip().splitlines() or ["no answer"])[-1]
+            try:
+                proc = run(ssh_argv(ip, "systemctl", "is-system-running", connect_timeout=2),
+                           check=False, timeout=15)
+                state = proc.stdout.strip() or (proc.stderr.strip().splitlines() or ["no answer"])[-1]
+            except subprocess.TimeoutExpired:
+                state = "no answer within 15s"
             last[host] = state
             if state in ("running", "degraded"):
                 ready[host] = time.monotonic() - start
@@ -312,6 +321,7 @@ def cmd_up(args: argparse.Namespace) -> int:
             create_host(index, image, object_store_flags(args.object_disk_mb) if is_object else [])
         elif current["state"] != "running":
             log(f"{host}: starting the existing container ({current['state']})")
+            close_ssh_master(host_ip(index))
             podman("start", container_name(host))
         else:
             note = "" if current["image"] == image else f" (image {current['image']}; `down` then `up` to renew)"
