@@ -23,6 +23,10 @@ step "ansible-test sanity"
 step "pytest"
 # upstream Swift in its own venv: the ring tests cross-check our .ring.gz with Swift's Ring class
 ./benchmarks/ring/setup-swift-venv.sh
+# the lab's host image (podman), used by the lab tests and every role's molecule scenario
+./lab/build-host-image.sh
+# the test image the guests boot
+./images/build-test-image.sh
 # pytest exits 5 when it collected nothing: that is a failure here, never a pass.
 set +e
 python -m pytest tests "$@"
