@@ -8,7 +8,8 @@
 # - Its pip bootstrap comes from a host we cannot reach; scripts/ansible_test_get_pip.py stands in.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-TREE="${TMPDIR:-/tmp}/ministack-sanity/ansible_collections/ministack/cloud"
+# one mirror per checkout, so that two checkouts can run sanity at once
+TREE="${TMPDIR:-/tmp}/ministack-sanity-$(printf %s "$ROOT" | sha1sum | cut -c1-8)/ansible_collections/ministack/cloud"
 mkdir -p "$TREE"
 cd "$ROOT"
 CONTENT=(galaxy.yml README.md meta plugins roles playbooks changelogs)

@@ -14,7 +14,10 @@ from __future__ import annotations
 import math
 import uuid
 
-from sqlalchemy import delete, func, insert, select, update
+try:  # ansible-test's import sanity loads plugin_utils without SQLAlchemy; Catalog() reports it missing
+    from sqlalchemy import delete, func, insert, select, update
+except ImportError:
+    pass
 
 from ..catalog.errors import CatalogError, Conflict, InvalidInput, NotFound, NoValidHost
 from ..catalog.hosts import service_down_time

@@ -11,7 +11,10 @@ from __future__ import annotations
 import os
 import uuid
 
-from sqlalchemy import delete, insert, select, update
+try:  # ansible-test's import sanity loads plugin_utils without SQLAlchemy; Catalog() reports it missing
+    from sqlalchemy import delete, insert, select, update
+except ImportError:
+    pass
 
 from ..catalog import Conflict, InvalidInput, NotFound, find_project
 from ..catalog.resource import Resource, iso, require_int, require_name, string_dict

@@ -16,7 +16,10 @@ import random
 import re
 import uuid
 
-from sqlalchemy import delete, func, insert, select, update
+try:  # ansible-test's import sanity loads plugin_utils without SQLAlchemy; Catalog() reports it missing
+    from sqlalchemy import delete, func, insert, select, update
+except ImportError:
+    pass
 
 from ..catalog import Conflict, InvalidInput, NotFound, find_project
 from ..catalog.resource import Resource, iso, require_int, require_name

@@ -13,7 +13,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Column, DateTime, ForeignKey, Integer, String, UniqueConstraint
+try:  # ansible-test's import sanity loads plugin_utils without SQLAlchemy; Catalog() reports it missing
+    from sqlalchemy import JSON, Column, DateTime, ForeignKey, Integer, String, UniqueConstraint
+except ImportError:
+    pass
 
 
 def upgrade(op):

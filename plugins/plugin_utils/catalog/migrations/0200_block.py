@@ -12,7 +12,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Boolean, Column, Float, String
+try:  # ansible-test's import sanity loads plugin_utils without SQLAlchemy; Catalog() reports it missing
+    from sqlalchemy import JSON, Boolean, Column, Float, String
+except ImportError:
+    pass
 
 
 def upgrade(op):
