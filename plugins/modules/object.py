@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 module: object
 short_description: Upload, download, update or delete a Swift object
 version_added: 0.1.0
-author: ministack developers
+author: ministack developers (@ministack)
 description:
   - Manages one object, as C(openstack object create/save/set/unset/delete) do.
   - Uploads send the MD5 of the content as the ETag, so Swift refuses (HTTP 422) a body damaged on the

@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 module: object_account_info
 short_description: Show a Swift account's totals and metadata
 version_added: 0.1.0
-author: ministack developers
+author: ministack developers (@ministack)
 description:
   - The fields of C(openstack object store account show) for the account the credentials log in to.
 extends_documentation_fragment:

@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 module: object_container
 short_description: Create, update or delete a Swift container
 version_added: 0.1.0
-author: ministack developers
+author: ministack developers (@ministack)
 description:
   - Manages one container of a Swift account, as C(openstack container create/set/unset/delete) does.
   - Metadata keys are case-insensitive in Swift and reported in lower case. O(metadata) sets the keys it

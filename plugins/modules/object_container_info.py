@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 module: object_container_info
 short_description: Show one Swift container or list an account's containers
 version_added: 0.1.0
-author: ministack developers
+author: ministack developers (@ministack)
 description:
   - With O(name), the fields of C(openstack container show) (an empty list when it does not exist);
     without, the account's containers as C(openstack container list --long) lists them.

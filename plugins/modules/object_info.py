@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 module: object_info
 short_description: Show one Swift object or list a container's objects
 version_added: 0.1.0
-author: ministack developers
+author: ministack developers (@ministack)
 description:
   - With O(name), the fields of C(openstack object show) (an empty list when the object does not exist);
     without, the container's objects as C(openstack object list --long) lists them.

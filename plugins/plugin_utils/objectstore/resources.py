@@ -244,7 +244,7 @@ class _Digest:
 
     @property
     def slo_etag(self) -> str:
-        return hashlib.md5("".join(e for e, _ in self.segments).encode()).hexdigest()
+        return hashlib.md5("".join(etag for etag, _size in self.segments).encode()).hexdigest()
 
 
 def _digest_file(path: str, segment_size: int | None = None) -> _Digest:
@@ -486,7 +486,7 @@ class Object(Resource):
         manifest = self._manifest()
         out = []
         for seg in manifest:
-            container, _, name = seg["name"].lstrip("/").partition("/")
+            container, _sep, name = seg["name"].lstrip("/").partition("/")
             out.append((container, name))
         return out
 

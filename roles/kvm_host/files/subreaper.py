@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Run a daemon in the foreground as a child subreaper, and reap every orphan at once.
 
 Without systemd, orphaned processes go to PID 1. libvirt daemonizes QEMU, and when a guest
