@@ -95,86 +95,43 @@ class RingView:
         return [dict(node, index=i) for i, node in enumerate(self._part_nodes(part))]
 
     def get_more_nodes(self, part):
-        """Handoffs in Swift's order: new regions, then zones, then servers, then any device."""
+        """Handoffs in Swift's order: devices in a new region, then in a new zone, then on a new
+        server, then any unused device. Each pass walks the partitions from a hashed start."""
         primary = self._part_nodes(part)
-        used = {d["id"] for d in primary}
-        index = count()
-        same_regions = {d["region"] for d in primary}
-        same_zones = {(d["region"], d["zone"]) for d in primary}
-        same_ips = {(d["region"], d["zone"], d["ip"]) for d in primary}
         parts = self.parts
         part_hash = md5(str(part).encode("ascii"), usedforsecurity=False).digest()
         start = struct.unpack_from(">I", part_hash)[0] >> self.part_shift
         inc = int(parts / 65536) or 1
         rows, devs = self.rows, self.devs
+        index = count()
+        # Tiers from the widest; the last (the device itself) is the "any unused device" pass.
+        tiers = (
+            (lambda d: d["region"], self.num_regions),
+            (lambda d: (d["region"], d["zone"]), self.num_zones),
+            (lambda d: (d["region"], d["zone"], d["ip"]), self.num_ips),
+            (lambda d: d["id"], self.num_assigned_devs),
+        )
+        seen = [{key(d) for d in primary} for key, _total in tiers]
+        used = seen[-1]
 
-        def walk():
-            return chain(range(start, parts, inc), range(inc - ((parts - start) % inc), start, inc))
-
-        done = len(same_regions) == self.num_regions
-        for handoff_part in walk():
-            if done:
-                break
-            for row in rows:
-                if handoff_part < len(row):
-                    dev_id = row[handoff_part]
-                    dev = devs[dev_id]
-                    region = dev["region"]
-                    if dev_id not in used and region not in same_regions:
-                        yield dict(dev, handoff_index=next(index))
-                        used.add(dev_id)
-                        same_regions.add(region)
-                        same_zones.add((region, dev["zone"]))
-                        same_ips.add((region, dev["zone"], dev["ip"]))
-                        if len(same_regions) == self.num_regions:
-                            done = True
-                            break
-        done = len(same_zones) == self.num_zones
-        for handoff_part in walk():
-            if done:
-                break
-            for row in rows:
-                if handoff_part < len(row):
-                    dev_id = row[handoff_part]
-                    dev = devs[dev_id]
-                    zone = (dev["region"], dev["zone"])
-                    if dev_id not in used and zone not in same_zones:
-                        yield dict(dev, handoff_index=next(index))
-                        used.add(dev_id)
-                        same_zones.add(zone)
-                        same_ips.add((*zone, dev["ip"]))
-                        if len(same_zones) == self.num_zones:
-                            done = True
-                            break
-        done = len(same_ips) == self.num_ips
-        for handoff_part in walk():
-            if done:
-                break
-            for row in rows:
-                if handoff_part < len(row):
-                    dev_id = row[handoff_part]
-                    dev = devs[dev_id]
-                    ip = (dev["region"], dev["zone"], dev["ip"])
-                    if dev_id not in used and ip not in same_ips:
-                        yield dict(dev, handoff_index=next(index))
-                        used.add(dev_id)
-                        same_ips.add(ip)
-                        if len(same_ips) == self.num_ips:
-                            done = True
-                            break
-        done = len(used) == self.num_assigned_devs
-        for handoff_part in walk():
-            if done:
-                break
-            for row in rows:
-                if handoff_part < len(row):
-                    dev_id = row[handoff_part]
-                    if dev_id not in used:
-                        yield dict(devs[dev_id], handoff_index=next(index))
-                        used.add(dev_id)
-                        if len(used) == self.num_assigned_devs:
-                            done = True
-                            break
+        for tier, (key, total) in enumerate(tiers):
+            if len(seen[tier]) == total:
+                continue
+            for handoff_part in chain(range(start, parts, inc), range(inc - ((parts - start) % inc), start, inc)):
+                for row in rows:
+                    if handoff_part >= len(row):
+                        continue
+                    dev = devs[row[handoff_part]]
+                    if dev["id"] in used or key(dev) in seen[tier]:
+                        continue
+                    yield dict(dev, handoff_index=next(index))
+                    # a device placed here also opens its narrower tiers
+                    for narrower in range(tier, len(tiers)):
+                        seen[narrower].add(tiers[narrower][0](dev))
+                    if len(seen[tier]) == total:
+                        break
+                if len(seen[tier]) == total:
+                    break
 
     def get_nodes(self, account, container=None, obj=None, hash_path_prefix="", hash_path_suffix="", handoffs=0):
         part = self.get_part(account, container, obj, hash_path_prefix, hash_path_suffix)
