@@ -55,6 +55,8 @@ def test_walkthrough_runs_is_idempotent_and_tears_down(tmp_path):
     assert re.search(r"\| addresses\s+\| intnet=10\.5\.5\.\d+", out)
     assert "login ready" in out, "the console log lacks the guest's login line"
     assert "/dev/vdb" in out and "/mydisk" in out, "the attached volume was not seen in the guest"
+    # Swift: the object's etag is the MD5 of the bytes the walkthrough stored
+    assert re.search(r"\| etag +\| b80903a46569a959cbad22d55cc3a810 +\|", out), "object show did not print the etag"
 
     second = _play("walkthrough.yml", env)
     assert second.returncode == 0, second.stdout[-5000:]
