@@ -348,7 +348,9 @@ class Swift(Leftover):
         for item in found:
             if item.startswith("mount "):
                 path = item.split(" ", 1)[1]
-                source = mounts().get(path, ("", ""))[0]
+                if path not in mounts():
+                    continue  # gone meanwhile
+                source = mounts()[path][0]
                 run(["umount", path])
                 if source.startswith("/dev/loop"):
                     run(["losetup", "-d", source], check=False)  # autoclear usually did it
