@@ -421,9 +421,13 @@ def main(argv=None) -> int:
     for x in chosen:
         if found[x.name]:
             x.remove(found[x.name])
-    left = {x.name: x.find() for x in chosen}
-    if any(left.values()):
-        print(f"reset: still there after removal: {left}", file=sys.stderr)
+    now = {x.name: x.find() for x in chosen}
+    left = [f"{kind} {item}" for kind, items in now.items() for item in items if item in found[kind]]
+    new = [f"{kind} {item}" for kind, items in now.items() for item in items if item not in found[kind]]
+    if new:
+        print("reset: made meanwhile by something still running (left alone): " + ", ".join(new), file=sys.stderr)
+    if left:
+        print("reset: still there after removal: " + ", ".join(left), file=sys.stderr)
         return 1
     print("reset: done; the machine has nothing of ministack's but packages, .venv, daemons and .cache/")
     return 0
