@@ -10,7 +10,8 @@ ministack target, a foreign container on a lab network, another filesystem at /s
 if anything does, it removes nothing and says what and why. Then it removes, in order:
 
   podman     lab containers and networks (every lab's ``ministack-*``)
-  domains    libvirt guests ``ministack-*`` (stopped first)
+  domains    libvirt guests with ministack's metadata (the server module's) or named
+             ``ministack-*`` (stopped first)
   targets    tgt targets named ``iqn.2010-10.org.ministack:*`` and their /etc/tgt/conf.d files
   secrets    libvirt secrets for volume CHAP (usage ``ministack-volume-*``)
   networks   libvirt networks ``ministack-*``
@@ -44,6 +45,7 @@ PREFIX = "ministack-"
 IQN_PREFIX = "iqn.2010-10.org.ministack:"  # plugins/plugin_utils/block/targets.py
 INITIATOR_PREFIX = IQN_PREFIX + "initiator-"  # plugins/plugin_utils/block/attach.py
 SECRET_USAGE_PREFIX = "ministack-volume-"
+METADATA_NS = "https://ministack.cloud/xmlns/libvirt/instance/1.0"  # plugins/plugin_utils/compute/xmlgen.py
 TGT_CONF_DIR = pathlib.Path("/etc/tgt/conf.d")
 VAR_DIR = pathlib.Path("/var/lib/ministack")  # pools, file volumes, the object device image, probe cache
 OBJECT_MOUNT = "/srv/node"  # playbooks/object.yml
@@ -83,7 +85,24 @@ def virsh_names(kind: str) -> list[str]:
 
 
 def domain_xmls(names) -> dict[str, ET.Element]:
-    return {name: ET.fromstring(virsh("dumpxml", name)) for name in names}
+    xmls = {}
+    for name in names:
+        proc = run([*VIRSH, "dumpxml", name], check=False)
+        if proc.returncode == 0:  # else gone meanwhile
+            xmls[name] = ET.fromstring(proc.stdout)
+    return xmls
+
+
+def ministack_domains() -> tuple[list[str], dict[str, ET.Element]]:
+    """Our guests (the server module's instance-XXXXXXXX carry ministack's metadata; helpers
+    and tests name theirs ministack-*), and every other domain with its XML."""
+    ours, others = [], {}
+    for name, xml in domain_xmls(virsh_names("list")).items():
+        if name.startswith(PREFIX) or xml.find(f"metadata/{{{METADATA_NS}}}instance") is not None:
+            ours.append(name)
+        else:
+            others[name] = xml
+    return ours, others
 
 
 class Leftover:
@@ -146,7 +165,7 @@ class Domains(Leftover):
     name = "domains"
 
     def find(self):
-        return [n for n in virsh_names("list") if n.startswith(PREFIX)]
+        return ministack_domains()[0]
 
     def remove(self, found):
         for name in found:
@@ -236,7 +255,7 @@ class Networks(Leftover):
             source = ET.fromstring(virsh("net-dumpxml", net)).find("bridge")
             if source is not None and source.get("name"):
                 bridges[source.get("name")] = net
-        for name, xml in domain_xmls(d for d in virsh_names("list") if not d.startswith(PREFIX)).items():
+        for name, xml in ministack_domains()[1].items():
             for iface in xml.findall("./devices/interface/source"):
                 net = iface.get("network") or bridges.get(iface.get("bridge") or "")
                 if net in found:
@@ -262,7 +281,7 @@ class Pools(Leftover):
     def in_use(self, found):
         paths = {pool: self._path(pool) for pool in found}
         problems = []
-        for name, xml in domain_xmls(d for d in virsh_names("list") if not d.startswith(PREFIX)).items():
+        for name, xml in ministack_domains()[1].items():
             for source in xml.findall("./devices/disk/source"):
                 file = source.get("file") or ""
                 for pool, path in paths.items():
