@@ -1,6 +1,8 @@
 """From zero: scripts/reset.sh removes everything ministack made on this machine, then the
 README's `./scripts/aio.sh` runs to the end, prints the walkthrough's tables, and a second run
-changes nothing; playbooks/teardown.yml then removes what the walkthrough made.
+changes nothing; playbooks/teardown.yml then removes what the walkthrough made, and a second
+teardown changes nothing. That is what tests/integration/walkthrough checks (there with a
+catalog of its own), so that test skips itself when this one runs (the suite's time).
 
 It destroys what other tests and engineers hold (pools, networks, targets, Swift, lab
 containers), so it runs first in the suite (this folder sorts first) and only when
@@ -46,6 +48,12 @@ def _virsh(kind: str) -> list[str]:
     return [n.strip() for n in out.splitlines() if n.strip().startswith("ministack-")]
 
 
+def _domains() -> set[str]:
+    out = subprocess.run(["virsh", "-c", "qemu:///system", "list", "--all", "--uuid"],
+                         capture_output=True, text=True, check=True).stdout
+    return {line.strip() for line in out.splitlines() if line.strip()}
+
+
 def test_reset_then_aio_from_zero_twice():
     reset = _run(["./scripts/reset.sh", "--yes"])
     # reset.py itself fails when something it found is still there after removal
@@ -54,6 +62,7 @@ def test_reset_then_aio_from_zero_twice():
     assert not (ROOT / "inventories" / "local" / ".ministack").exists()
     assert "ministack-instances" not in _virsh("pool-list")
 
+    domains_before = _domains()
     try:
         first = _run(["./scripts/aio.sh"])
         out = first.stdout
@@ -76,6 +85,9 @@ def test_reset_then_aio_from_zero_twice():
     finally:
         down = _run([".venv/bin/ansible-playbook", "playbooks/teardown.yml"])
     assert down.returncode == 0, down.stdout[-5000:]
+    assert _domains() == domains_before, "a domain was left behind"
     # the teardown takes back the loop mount and the fstab line the walkthrough added
     assert "/srv/node" not in pathlib.Path("/proc/mounts").read_text()
     assert "object-node.xfs" not in pathlib.Path("/etc/fstab").read_text()
+    again = _run([".venv/bin/ansible-playbook", "playbooks/teardown.yml"])
+    assert again.returncode == 0 and _recap(again.stdout)["changed"] == 0, again.stdout[-3000:]
