@@ -1,3 +1,5 @@
+# Copyright: ministack developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The ministack multi-host lab: Debian hosts as podman containers on this machine.
 
   lab/lab up N [--compute K] [--block K] [--object K]   create or keep hosts h1..hN
