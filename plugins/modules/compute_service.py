@@ -86,6 +86,8 @@ options:
       - Fails, writing nothing, when the host cannot be reached.
     type: bool
     default: false
+requirements:
+  - libvirt-python >= 9.0 (libvirt's API to the KVM hosts), for O(discover=true)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
@@ -240,6 +242,7 @@ compute_service:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.ministack.cloud.plugins.module_utils.catalog import CATALOG_SPEC
 
 ARGUMENT_SPEC = dict(
     host=dict(type="str", required=True, aliases=["name"]),
@@ -261,6 +264,7 @@ ARGUMENT_SPEC = dict(
     enabled=dict(type="bool"),
     disabled_reason=dict(type="str"),
     discover=dict(type="bool", default=False),
+    **CATALOG_SPEC,
 )
 
 

@@ -89,9 +89,12 @@ seealso:
 """
 
 EXAMPLES = r"""
+# The ring files are kept on the controller (here beside the playbook); the object roles copy
+# them to the hosts. swift_hash_path_prefix/suffix are swift.conf's values: keep the real ones
+# in Ansible Vault; they must never change once objects are stored.
 - name: Object ring over three zones (swift-ring-builder object.builder create 10 3 1; add ...; rebalance)
   ministack.cloud.object_ring:
-    path: /etc/swift
+    path: "{{ playbook_dir }}/rings"
     ring: object
     part_power: 10
     replicas: 3
@@ -109,8 +112,12 @@ EXAMPLES = r"""
 
 - name: Look an object up in the kept ring
   ansible.builtin.debug:
-    msg: "{{ lookup('ansible.builtin.file', '/etc/swift/object.builder.json') | from_json
-             | ministack.cloud.ring_nodes('AUTH_test', 'c', 'o', prefix, suffix) | map(attribute='ip') }}"
+    msg: "{{ lookup('ansible.builtin.file', playbook_dir ~ '/rings/object.builder.json') | from_json
+             | ministack.cloud.ring_nodes('AUTH_test', 'c', 'o', swift_hash_path_prefix, swift_hash_path_suffix)
+             | map(attribute='ip') }}"
+  vars:
+    swift_hash_path_prefix: ""
+    swift_hash_path_suffix: changeme
 """
 
 RETURN = r"""
