@@ -7,7 +7,8 @@
 - ``ansible-galaxy collection install --offline`` of that tarball, with the vendored
   ansible.posix and community.general on the collections path, gives a collection that a
   playbook outside this repository uses: it creates a flavor in the catalog that
-  ``module_defaults`` (group ``ministack.cloud.catalog``) names.
+  ``module_defaults`` (group ``ministack.cloud.catalog``) names, and an object store module
+  takes its connection from the group ``ministack.cloud.object_store``.
 - ansible-builder reads the installed collection's meta/execution-environment.yml, and
   ``ansible-builder create`` accepts an execution environment that installs it.
 - One licence, GPL-3.0-or-later, everywhere.
@@ -187,6 +188,9 @@ def test_installed_offline_a_playbook_outside_the_repository_creates_a_flavor(in
     group/ministack.cloud.catalog:
       catalog: "sqlite:///{catalog}"
       secret_key: "{{{{ my_secret_key }}}}"
+    group/ministack.cloud.object_store:
+      auth: {{auth_url: "http://127.0.0.1:9/auth/v1.0", username: "demo:demo", password: not-a-real-password}}
+      timeout: 5
   vars:
     my_secret_key: not-a-real-key-0123456789
   tasks:
@@ -198,17 +202,24 @@ def test_installed_offline_a_playbook_outside_the_repository_creates_a_flavor(in
     - name: The new flavor is in the catalog module_defaults named
       ansible.builtin.assert:
         that: "'m1.tinier' in (flavors.flavors | map(attribute='name'))"
+    - name: openstack container list, against a proxy that is not there
+      ministack.cloud.object_container_info:
+      register: containers
+      ignore_errors: true
+    - name: The connection came from module_defaults (without it, auth.auth_url is missing)
+      ansible.builtin.assert:
+        that: containers.msg is match('Cannot connect to the object store')
 """)
     env = clean_env(ANSIBLE_CONFIG=str(project / "ansible.cfg"))
     where = run(BIN / "ansible-galaxy", "collection", "list", "ministack.cloud", env=env, cwd=project).stdout
     assert str(project / "collections" / "ansible_collections") in where, where
     first = run(BIN / "ansible-playbook", "-i", "localhost,", "flavor.yml", env=env, cwd=project).stdout
-    assert re.search(r"localhost\s*: ok=3\s+changed=1\s+unreachable=0\s+failed=0", first), first
+    assert re.search(r"localhost\s*: ok=5\s+changed=1\s+unreachable=0\s+failed=0", first), first
     again = run(BIN / "ansible-playbook", "-i", "localhost,", "flavor.yml", env=env, cwd=project).stdout
-    assert re.search(r"localhost\s*: ok=3\s+changed=0\s+unreachable=0\s+failed=0", again), again
+    assert re.search(r"localhost\s*: ok=5\s+changed=0\s+unreachable=0\s+failed=0", again), again
     assert catalog.is_file()
     assert not list(project.rglob(".ministack")), "a default catalog was made instead of the given one"
-    assert "not-a-real-key" not in first + again
+    assert "not-a-real-key" not in first + again and "not-a-real-password" not in first + again
 
 
 def test_ansible_builder_reads_the_collections_requirements(installed, tmp_path):
