@@ -289,7 +289,10 @@ def test_compute_service_capacity_and_deletion_respect_servers(catalog):
 def test_compute_service_forced_down_and_service_down_time(catalog):
     from datetime import timedelta
 
-    from ansible_collections.ministack.cloud.plugins.plugin_utils.catalog.hosts import host_states, touch_service
+    from ansible_collections.ministack.cloud.plugins.plugin_utils.catalog.hosts import (
+        host_states,
+        touch_service,
+    )
 
     register(catalog, "c1")
     with catalog.begin() as tx:
