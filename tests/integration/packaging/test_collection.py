@@ -288,3 +288,19 @@ def test_the_licence_is_one_and_the_same_everywhere():
                             and other.search((ROOT / f).read_text(errors="replace")))
     assert naming_another == [], f"files that name another licence: {naming_another}"
     assert f"[{LICENCE}](COPYING)" in (ROOT / "README.md").read_text()
+
+
+def test_every_module_is_in_its_module_defaults_group_with_its_options():
+    """group/ministack.cloud.catalog sets catalog and secret_key for every catalog module, and
+    group/ministack.cloud.object_store the connection of every object store module."""
+    import importlib
+
+    groups = yaml.safe_load((ROOT / "meta" / "runtime.yml").read_text())["action_groups"]
+    modules = sorted(p.stem for p in (ROOT / "plugins" / "modules").glob("*.py") if p.stem != "__init__")
+    assert sorted(groups["catalog"] + groups["object_store"] + ["object_ring"]) == modules
+    for group, options in (("catalog", {"catalog", "secret_key"}), ("object_store", {"auth", "cloud"})):
+        for name in groups[group]:
+            spec = importlib.import_module(f"ansible_collections.ministack.cloud.plugins.modules.{name}").ARGUMENT_SPEC
+            assert options <= set(spec), f"{name} lacks {options - set(spec)}"
+            if group == "catalog":
+                assert spec["secret_key"].get("no_log") is True
