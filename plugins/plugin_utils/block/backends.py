@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import re
 
+from .. import imagecheck
 from .errors import BlockError, CommandFailed, InvalidInput
 
 GiB = 1024**3
@@ -81,8 +82,22 @@ class Backend:
     def copy_bytes(self, src, dst):
         self.run(["dd", f"if={src}", f"of={dst}", "bs=4M", "conv=notrunc,fdatasync", "status=none"])
 
+    def check_image(self, image_path, image_format):
+        """qemu-img info on the block host, the format forced, before anything converts the file:
+        no external data file, no backing file (Cinder's check after CVE-2024-32498)."""
+        fmt = image_format or "raw"
+        res = self.run(imagecheck.limited(imagecheck.info_argv(image_path, fmt)), check=False)
+        if res.rc != 0:
+            detail = (res.stderr or res.stdout or "").strip().splitlines()
+            raise BlockError(f"Image {image_path} cannot be read as {fmt} on the block host: "
+                             f"{detail[-1] if detail else 'qemu-img info failed'}")
+        reason = imagecheck.problem(imagecheck.parse(res.stdout), fmt)
+        if reason:
+            raise BlockError(f"Image {image_path} is refused: {reason}")
+
     def copy_image(self, image_path, image_format, name):
         """Write an image's bytes into an existing volume, converting to raw as Cinder does."""
+        self.check_image(image_path, image_format)
         self.run(
             ["qemu-img", "convert", "-n", "-f", image_format or "raw", "-O", "raw", "-t", "none",
              image_path, self.path(name)]
@@ -181,6 +196,7 @@ class FileBackend(Backend):
             raise
 
     def copy_image(self, image_path, image_format, name):
+        self.check_image(image_path, image_format)
         # -S keeps zero runs sparse in the file.
         self.run(["qemu-img", "convert", "-n", "-S", "64k", "-f", image_format or "raw", "-O", "raw",
                   image_path, self.path(name)])

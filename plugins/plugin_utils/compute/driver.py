@@ -15,7 +15,7 @@ import time
 import xml.etree.ElementTree as ET
 from typing import Optional
 
-from . import BuildError, ComputeError, xmlgen
+from . import BuildError, ComputeError, imagefile, xmlgen
 
 try:
     import libvirt
@@ -266,11 +266,19 @@ class LibvirtHost:
         vol = self._lookup_volume(self.images_pool, key)
         return vol.path() if vol is not None else None
 
-    def ensure_cached_image(self, key: str, source_path: str) -> tuple:
-        """The base image, copied once into the host's image cache; returns (path, copied)."""
+    def ensure_cached_image(self, key: str, source_path: str, disk_format: str = "qcow2") -> tuple:
+        """The base image, copied once into the host's image cache; returns (path, copied).
+
+        The controller's file is checked with its format forced before it is copied: QEMU on
+        the host will open it as the base of every overlay (no external data file, no backing
+        file; see imagecheck)."""
         path = self.cached_image(key)
         if path:
             return path, False
+        try:
+            imagefile.checked_info(source_path, disk_format)
+        except ComputeError as exc:
+            raise BuildError(f"Image {key} is not copied into the image cache on {self.uri}: {exc}") from exc
         try:
             return self.upload_volume(self.images_pool, key, source_path), True
         except libvirt.libvirtError as exc:

@@ -561,7 +561,7 @@ class Servers:
 
     def _prepare_and_spawn(self, host, row, image, ports, key, hostname, instances_path, server_id) -> None:
         name = self._free_instance_name(host, row)
-        base, _copied = host.ensure_cached_image(image["checksum"], image_path(image))
+        base, _copied = host.ensure_cached_image(image["checksum"], image_path(image), image["disk_format"])
         size = max(row["root_gb"] * GiB, image["virtual_size"] or 0)
         disk = host.create_overlay(f"{server_id}.disk", base, image["disk_format"], size)
         md = configdrive.meta_data(
