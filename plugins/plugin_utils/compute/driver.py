@@ -154,6 +154,16 @@ class LibvirtHost:
     def conn(self):
         return connect(self.uri)
 
+    @property
+    def qemu_owner(self) -> Optional[tuple]:
+        """(uid, gid) of the user QEMU runs as on this host (None when libvirt has no DAC model)."""
+        if not hasattr(self, "_qemu_owner"):
+            try:
+                self._qemu_owner = xmlgen.qemu_owner(self.conn.getCapabilities(), self.virt_type)
+            except (libvirt.libvirtError, ET.ParseError):
+                self._qemu_owner = None
+        return self._qemu_owner
+
     # ---------------------------------------------------------------- host facts
     def capacity(self) -> dict:
         """vcpus, memory_mb and local_gb of the host, as nova-compute reports them."""
@@ -240,7 +250,8 @@ class LibvirtHost:
         """Copy a controller file into a pool as a new volume; returns its path on the host."""
         pool = self._pool(pool_name)
         size = os.path.getsize(path)
-        vol = pool.createXML(xmlgen.volume_xml(vol_name, size, fmt="raw", allocation_bytes=0), 0)
+        vol = pool.createXML(xmlgen.volume_xml(vol_name, size, fmt="raw", allocation_bytes=0,
+                                              owner=self.qemu_owner), 0)
         try:
             self._upload(vol, path)
         except Exception:
@@ -295,7 +306,8 @@ class LibvirtHost:
     def create_overlay(self, vol_name: str, base_path: str, base_format: str, size_bytes: int) -> str:
         """A qcow2 copy-on-write disk on a cached base image, sized by the flavor."""
         pool = self._pool(self.instances_pool)
-        xml = xmlgen.volume_xml(vol_name, size_bytes, fmt="qcow2", backing=(base_path, base_format))
+        xml = xmlgen.volume_xml(vol_name, size_bytes, fmt="qcow2", backing=(base_path, base_format),
+                                owner=self.qemu_owner)
         try:
             return pool.createXML(xml, 0).path()
         except libvirt.libvirtError as exc:
@@ -597,7 +609,8 @@ class LibvirtHost:
             else:
                 src = self._lookup_volume(self.instances_pool, disk_vol, refresh=True)
                 capacity = src.info()[1]
-                pool.createXMLFrom(xmlgen.volume_xml(snap_vol, capacity, fmt="qcow2"), src, 0)
+                pool.createXMLFrom(xmlgen.volume_xml(snap_vol, capacity, fmt="qcow2", owner=self.qemu_owner),
+                                   src, 0)
             self.download_volume(self.instances_pool, snap_vol, dest)
         except libvirt.libvirtError as exc:
             raise ComputeError(f"Snapshot of {name} on {self.uri} failed: {_err(exc)}") from exc

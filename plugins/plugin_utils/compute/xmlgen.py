@@ -228,8 +228,11 @@ def pool_xml(name: str, path: str) -> str:
 
 
 def volume_xml(name: str, capacity_bytes: int, fmt: str = "qcow2", backing: Optional[tuple] = None,
-               allocation_bytes: Optional[int] = None) -> str:
-    """A storage volume; backing=(path, format) makes a copy-on-write overlay."""
+               allocation_bytes: Optional[int] = None, owner: Optional[tuple] = None) -> str:
+    """A storage volume; backing=(path, format) makes a copy-on-write overlay.
+
+    Mode 0600, owned by ``owner`` = (uid, gid), the user QEMU runs as, when given: guest disks,
+    config drives (user_data) and cached images are readable by QEMU and root only."""
     vol = ET.Element("volume")
     _sub(vol, "name", name)
     _sub(vol, "capacity", int(capacity_bytes), unit="bytes")
@@ -238,9 +241,28 @@ def volume_xml(name: str, capacity_bytes: int, fmt: str = "qcow2", backing: Opti
     target = _sub(vol, "target")
     _sub(target, "format", type=fmt)
     perms = _sub(target, "permissions")
-    _sub(perms, "mode", "0644")
+    _sub(perms, "mode", "0600")
+    if owner is not None:
+        _sub(perms, "owner", int(owner[0]))
+        _sub(perms, "group", int(owner[1]))
     if backing:
         bs = _sub(vol, "backingStore")
         _sub(bs, "path", backing[0])
         _sub(bs, "format", type=backing[1])
     return ET.tostring(vol, encoding="unicode")
+
+
+def qemu_owner(capabilities_xml: str, virt_type: str = "qemu") -> Optional[tuple]:
+    """(uid, gid) QEMU runs as, from the host capabilities' DAC base label (``+64055:+64055``)."""
+    root = ET.fromstring(capabilities_xml)
+    for model in root.findall("host/secmodel"):
+        if model.findtext("model") != "dac":
+            continue
+        labels = {el.get("type"): (el.text or "") for el in model.findall("baselabel")}
+        label = labels.get(virt_type) or labels.get("qemu") or labels.get("kvm")
+        if not label or ":" not in label:
+            return None
+        uid, gid = (part.lstrip("+") for part in label.split(":", 1))
+        if uid.isdigit() and gid.isdigit():
+            return int(uid), int(gid)
+    return None
