@@ -49,7 +49,7 @@ from ..catalog import (
     touch_service,
 )
 from ..catalog import quotas as quota_lib
-from ..catalog.resource import iso, string_dict
+from ..catalog.resource import iso, require_name, string_dict
 from ..scheduler import NoValidHost as SchedulerNoValidHost
 from ..scheduler import SchedulerError, select_hosts
 from . import ComputeError, configdrive, networks, xmlgen
@@ -322,7 +322,7 @@ class Servers:
     def _api_create(self, tx, project: dict) -> str:
         """Validate everything, then record the server in BUILD / scheduling (transaction 1)."""
         p = self.params
-        name = p["name"]
+        name = require_name("name", p["name"])  # before scheduling and claims: libvirt's XML needs it clean
         if p.get("flavor") is None:
             raise InvalidInput("flavor", f"is required to create server {name} (a flavor name or ID)")
         if p.get("image") is None:

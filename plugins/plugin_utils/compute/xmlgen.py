@@ -169,6 +169,20 @@ def default_gateway(cidr: str) -> str:
     return str(next(net.hosts()))
 
 
+def dhcp_bounds(ipnet, gateway: str) -> tuple:
+    """First and last address a DHCP range may hand out: the hosts of the network, without a
+    gateway at either end. Computed, never enumerated (a /16 has 65,534 hosts)."""
+    first, last = ipnet.network_address + 1, ipnet.broadcast_address - 1
+    if ipnet.prefixlen >= ipnet.max_prefixlen - 1:  # /31, /32: every address is a host
+        first, last = ipnet.network_address, ipnet.broadcast_address
+    gw = ipaddress.ip_address(gateway) if gateway else None
+    if gw == first:
+        first += 1
+    if gw == last:
+        last -= 1
+    return first, last
+
+
 def network_xml(spec: NetworkSpec) -> str:
     if spec.mode not in ("nat", "isolated", "bridged"):
         raise ValueError(f"network mode must be nat, isolated or bridged, not {spec.mode!r}")
@@ -197,9 +211,9 @@ def network_xml(spec: NetworkSpec) -> str:
             ip.set("family", "ipv6")
         if spec.dhcp:
             dhcp = _sub(ip, "dhcp")
-            hosts = [h for h in ipnet.hosts() if str(h) != gateway]
-            start = spec.dhcp_start or str(hosts[0])
-            end = spec.dhcp_end or str(hosts[-1])
+            first, last = dhcp_bounds(ipnet, gateway)
+            start = spec.dhcp_start or str(first)
+            end = spec.dhcp_end or str(last)
             _sub(dhcp, "range", start=start, end=end)
             for host in spec.hosts:
                 _sub(dhcp, "host", **host_entry_attrs(host))
