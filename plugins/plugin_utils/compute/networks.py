@@ -91,6 +91,15 @@ def require_network(tx, name_or_id: str) -> dict:
     return row
 
 
+def dhcp_hostname(ip: str) -> str:
+    """The name of a port's DHCP reservation, unique on its network because its address is:
+    Neutron's DHCP agent writes ``host-10-0-0-5`` the same way. Two servers whose names
+    sanitise alike (``web 1``, ``web_1``; or with no ASCII letter, both ``server``) would
+    otherwise collide in libvirt ("existing dhcp host entry"). The guest's own hostname is
+    Nova's sanitised display name, given by the config drive."""
+    return "host-" + str(ip).replace(".", "-").replace(":", "-")
+
+
 def random_mac(tx) -> str:
     ports = tx.t.ports
     while True:

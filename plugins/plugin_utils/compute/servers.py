@@ -545,7 +545,8 @@ class Servers:
             host.ensure_network(networks.network_spec(port))
             if port["ip_address"] and port["enable_dhcp"]:
                 reservations.append((port["libvirt_network"],
-                                     {"mac": port["mac_address"], "ip": port["ip_address"], "name": hostname}))
+                                     {"mac": port["mac_address"], "ip": port["ip_address"],
+                                      "name": networks.dhcp_hostname(port["ip_address"])}))
         # The DHCP reservations (each restarts the host's dnsmasq, ~1 s) are made while the disk,
         # config drive and domain are prepared; the guest asks for its address seconds later.
         dhcp = drv._Background(lambda: [host.add_dhcp_host(net, res) for net, res in reservations])
