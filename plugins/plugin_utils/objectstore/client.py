@@ -48,7 +48,21 @@ def connect(params: dict):
         raise ObjectStoreError(f"Cannot connect to the object store: {exc}") from exc
 
 
+DOT_SEGMENTS = (".", "..")
+
+
+def dot_segment(name: str | None) -> bool:
+    """True when a name has a ``.`` or ``..`` path segment: the HTTP stack (requests, urllib3)
+    resolves them before the request leaves, so ``scratch/../photos/cat.jpg`` would reach Swift
+    as ``photos/cat.jpg`` and a container ``.`` as the account. Percent-encoding does not help
+    (``%2E`` is an unreserved character: requests decodes it back). Such names are refused."""
+    return name is not None and any(segment in DOT_SEGMENTS for segment in name.split("/"))
+
+
 def _path(container: str | None = None, name: str | None = None) -> str:
+    if dot_segment(container) or dot_segment(name):
+        # The resources refuse these names with a message naming the field; this is the last guard.
+        raise ObjectStoreError(f"Refusing a Swift path with a '.' or '..' segment: {container}/{name or ''}")
     path = ""
     if container is not None:
         path += "/" + quote(container, safe="")
