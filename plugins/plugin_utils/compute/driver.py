@@ -250,8 +250,8 @@ class LibvirtHost:
         """Copy a controller file into a pool as a new volume; returns its path on the host."""
         pool = self._pool(pool_name)
         size = os.path.getsize(path)
-        vol = pool.createXML(xmlgen.volume_xml(vol_name, size, fmt="raw", allocation_bytes=0,
-                                              owner=self.qemu_owner), 0)
+        xml = xmlgen.volume_xml(vol_name, size, fmt="raw", allocation_bytes=0, owner=self.qemu_owner)
+        vol = pool.createXML(xml, 0)
         try:
             self._upload(vol, path)
         except Exception:
