@@ -289,7 +289,7 @@ class LibvirtHost:
         try:
             imagefile.checked_info(source_path, disk_format)
         except ComputeError as exc:
-            raise BuildError(f"Image {key} is not copied into the image cache on {self.uri}: {exc}") from exc
+            raise BuildError(f"Image {key} is not copied into the image cache on {self.uri}: {exc}") from None
         try:
             return self.upload_volume(self.images_pool, key, source_path), True
         except libvirt.libvirtError as exc:

@@ -351,7 +351,11 @@ class Servers:
                 raise NotFound(f"Server group {p['server_group']} could not be found.")
         zone, forced_host = self._zone()
         if forced_host:
-            service_row(tx, forced_host)
+            try:
+                service_row(tx, forced_host)
+            except NotFound:
+                raise InvalidInput("availability_zone", f"Compute host {forced_host} could not be found "
+                                                        "(zone:host names a registered compute host).") from None
         quota_lib.check(tx, project["id"], instances=1, cores=flavor["vcpus"], ram=flavor["ram"])
         if group is not None:
             quota_lib.check(tx, project["id"], server_group_members=1)
