@@ -1,3 +1,5 @@
+# Copyright: ministack developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Run commands on a block host, locally or over SSH, always as argv lists.
 
 The controller drives block hosts the way Cinder's SAN drivers do: one command at a time
