@@ -25,7 +25,7 @@ from ..catalog.projects import find_project
 from ..catalog.quotas import check as check_quota
 from ..catalog.resource import Resource, iso, require_int, require_name, string_dict
 from . import attach as attach_mod
-from . import scheduler, secrets, service, targets
+from . import runner, scheduler, secrets, service, targets
 from .backends import SNAPSHOT_NAME, VOLUME_NAME, GiB
 from .errors import BlockError, NoValidBackend
 
@@ -513,7 +513,7 @@ class ServerVolume(_BlockResource):
         compute = tx.one_or_none(select(cs).where(cs.c.host == server["host"]))
         if compute is None:
             raise CatalogError(f"Compute service {server['host']} of server {server['name']} is not registered.")
-        uri = compute.get("connection_uri") or "qemu:///system"
+        uri = compute.get("libvirt_uri") or "qemu:///system"
         return compute, uri
 
     def _attacher(self, uri):
@@ -611,6 +611,14 @@ class ServerVolume(_BlockResource):
         return outcome
 
 
+def _connection(value):
+    """The registered way to reach a block host, normalised by the one host runner."""
+    try:
+        return runner.connection_spec(value or {"connection": "local"})
+    except runner.ConnectionSpecError as err:
+        raise InvalidInput("connection", str(err)) from None
+
+
 class VolumeService(_BlockResource):
     """Registers a block host's cinder-volume service (the block_host role calls it)."""
 
@@ -643,7 +651,7 @@ class VolumeService(_BlockResource):
             "backend": backend, "volume_backend_name": p.get("backend_name") or host.split("@", 1)[1],
             "target_helper": p.get("target_helper") or "tgtadm", "target_ip": p.get("target_ip") or "127.0.0.1",
             "disabled_reason": p.get("disabled_reason"),
-            "_config": {"connection": dict(p.get("connection") or {"connection": "local"}), "backend_config": config,
+            "_config": {"connection": _connection(p.get("connection")), "backend_config": config,
                         "volume_group": p.get("volume_group") if backend == "lvm" else None,
                         "target_port": p.get("target_port") or targets.PORT},
         }
@@ -739,7 +747,7 @@ def detach_all(tx, server, check_mode=False, on_rollback=None):
         compute = tx.one_or_none(select(cs).where(cs.c.host == row.get("host"))) if row.get("host") else None
         try:
             if compute is not None:
-                attacher = attach_mod.LibvirtAttacher(uri=compute.get("connection_uri") or "qemu:///system")
+                attacher = attach_mod.LibvirtAttacher(uri=compute.get("libvirt_uri") or "qemu:///system")
                 try:
                     attacher.detach(server["id"], row["volume_id"])
                 except (BlockError, NotFound):

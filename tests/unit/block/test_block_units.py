@@ -127,10 +127,10 @@ def test_ssh_runner_quotes_each_argument(monkeypatch):
             returncode, stdout, stderr = 0, "", ""
         return P()
 
-    monkeypatch.setattr(runner.subprocess, "run", fake_run)
-    runner.SSHRunner(host="b1", user="ops", sudo=True).run(["lvcreate", "-n", "a b;rm -rf /"])
+    monkeypatch.setattr("subprocess.run", fake_run)
+    runner.SSHRunner(host="b1", user="ops", become=True).run(["lvcreate", "-n", "a b;rm -rf /"])
     assert seen["argv"][-1] == "sudo -n lvcreate -n 'a b;rm -rf /'"
-    assert "ops@b1" in seen["argv"]
+    assert seen["argv"][-3:-1] == ["b1", "--"] and 'User="ops"' in seen["argv"]
 
 
 def test_lvm_names_escape_snapshot_prefix_and_refuse_paths():
