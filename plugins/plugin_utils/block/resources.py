@@ -24,6 +24,7 @@ from ..catalog.hosts import service_down_time
 from ..catalog.projects import find_project
 from ..catalog.quotas import check as check_quota
 from ..catalog.resource import Resource, iso, require_int, require_name, string_dict
+from ..compute.drivers import driver_for
 from . import attach as attach_mod
 from . import runner, scheduler, secrets, service, targets
 from .backends import SNAPSHOT_NAME, VOLUME_NAME, GiB
@@ -513,12 +514,12 @@ class ServerVolume(_BlockResource):
         compute = tx.one_or_none(select(cs).where(cs.c.host == server["host"]))
         if compute is None:
             raise CatalogError(f"Compute service {server['host']} of server {server['name']} is not registered.")
-        uri = compute.get("libvirt_uri") or "qemu:///system"
-        return compute, uri
+        return compute
 
-    def _attacher(self, uri):
-        return attach_mod.LibvirtAttacher(uri=uri, cache=self.context.get("disk_cache", "none"),
-                                          io=self.context.get("disk_io", "native"))
+    def _attacher(self, compute):
+        # The compute host's hypervisor driver hot-plugs the disk (one libvirt connection per host).
+        return driver_for(compute).volume_attacher(cache=self.context.get("disk_cache", "none"),
+                                                   io=self.context.get("disk_io", "native"))
 
     def _domain_name(self, server):
         return server["id"]  # domains carry the server's UUID, as with Nova
@@ -536,9 +537,9 @@ class ServerVolume(_BlockResource):
                                          f"vm_state {server.get('vm_state')}")
         key = self.secret_key()
         secrets._check_key(key)
-        compute, uri = self._compute(tx, server)
+        compute = self._compute(tx, server)
         svc = _service_for(tx, volume["host"])
-        attacher = self._attacher(uri)
+        attacher = self._attacher(compute)
         initiator = attach_mod.initiator_name(compute["host"])
         device = self.params.get("device")
         if device and not device.startswith("/dev/"):
@@ -589,10 +590,10 @@ class ServerVolume(_BlockResource):
             updated_at=tx.now()))
         if self.check_mode:
             return
-        _compute, uri = self._compute(tx, server)
+        compute = self._compute(tx, server)
         svc = _service_for(tx, volume["host"])
         try:
-            self._attacher(uri).detach(self._domain_name(server), volume["id"])
+            self._attacher(compute).detach(self._domain_name(server), volume["id"])
             service.host_target(svc).unexport(volume["id"])
         except BlockError as err:
             raise _fail(err) from None
@@ -747,7 +748,7 @@ def detach_all(tx, server, check_mode=False, on_rollback=None):
         compute = tx.one_or_none(select(cs).where(cs.c.host == row.get("host"))) if row.get("host") else None
         try:
             if compute is not None:
-                attacher = attach_mod.LibvirtAttacher(uri=compute.get("libvirt_uri") or "qemu:///system")
+                attacher = driver_for(compute).volume_attacher()
                 try:
                     attacher.detach(server["id"], row["volume_id"])
                 except (BlockError, NotFound):

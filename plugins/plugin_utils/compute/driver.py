@@ -15,17 +15,9 @@ import time
 import xml.etree.ElementTree as ET
 from typing import Optional
 
+from .. import virtconn
+from ..virtconn import HAS_LIBVIRT, libvirt
 from . import BuildError, ComputeError, xmlgen
-
-try:
-    import libvirt
-
-    HAS_LIBVIRT = True
-    # libvirt prints every error to stderr by default; ours are raised as exceptions instead.
-    libvirt.registerErrorHandler(lambda _ctx, _err: None, None)
-except ImportError:  # pragma: no cover - reported by require_libvirt()
-    libvirt = None
-    HAS_LIBVIRT = False
 
 INSTANCES_POOL = "ministack-instances"
 IMAGES_POOL = "ministack-images"
@@ -39,7 +31,7 @@ POWER_STATE_NAMES = {NOSTATE: "NOSTATE", RUNNING: "Running", PAUSED: "Paused", S
 _LIBVIRT_POWER = {0: NOSTATE, 1: RUNNING, 2: RUNNING, 3: PAUSED, 4: SHUTDOWN, 5: SHUTDOWN,
                   6: CRASHED, 7: SUSPENDED}
 
-_connections: dict = {}
+_connections = virtconn._connections  # the shared cache (tests reset entries in it)
 
 
 def require_libvirt():
@@ -49,9 +41,7 @@ def require_libvirt():
 
 
 def _err(exc) -> str:
-    if libvirt is not None and isinstance(exc, libvirt.libvirtError):
-        return exc.get_error_message() or str(exc)
-    return str(exc)
+    return virtconn.error_text(exc)
 
 
 def _is_no_such(exc, *codes) -> bool:
@@ -59,31 +49,16 @@ def _is_no_such(exc, *codes) -> bool:
 
 
 def connect(uri: str):
-    """A cached, live connection to the libvirtd at ``uri``."""
+    """A cached, live connection to the libvirtd at ``uri`` (shared with block, see virtconn)."""
     require_libvirt()
-    conn = _connections.get(uri)
-    if conn is not None:
-        try:
-            if conn.isAlive():
-                return conn
-        except libvirt.libvirtError:
-            pass
-        _connections.pop(uri, None)
     try:
-        conn = libvirt.open(uri)
-    except libvirt.libvirtError as exc:
-        raise ComputeError(f"Cannot connect to the hypervisor at {uri}: {_err(exc)}") from exc
-    _connections[uri] = conn
-    return conn
+        return virtconn.connect(uri)
+    except virtconn.ConnectError as exc:
+        raise ComputeError(str(exc)) from exc
 
 
 def disconnect_all():
-    for uri in list(_connections):
-        conn = _connections.pop(uri)
-        try:
-            conn.close()
-        except Exception:
-            pass
+    virtconn.disconnect_all()
 
 
 def host_uri(host: dict) -> str:

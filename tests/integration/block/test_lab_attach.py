@@ -78,7 +78,7 @@ def test_block_host_from_inventory_and_attach_to_a_lab_compute_host(lab_hosts, t
                      "block": {"hosts": {"h2": {"ansible_host": lab["h2"]}}}}}}))
     common = {"ministack_catalog": str(tmp_path / "catalog.db"), "ministack_image_store": str(tmp_path / "images"),
               "ministack_secret_key": "k" * 32}
-    priv, pub = guest.generate_ssh_keypair(tmp_path / "keys")
+    _priv, pub = guest.generate_ssh_keypair(tmp_path / "keys")
     name, net, vol = f"att-{uuid.uuid4().hex[:4]}", f"attnet-{uuid.uuid4().hex[:4]}", f"attvol-{uuid.uuid4().hex[:4]}"
     book = [
         {"hosts": "compute", "gather_facts": True, "vars": {**common, "kvm_host_probe_timeout": 5},
