@@ -27,6 +27,9 @@ class LibvirtQemuDriver(LibvirtDriver):
 
     def prepare_root_disk(self, guest: Guest) -> str:
         image = guest.image
+        if image.get("container_format") == "compressed":
+            raise self.not_supported(f"booting image {image['name']}, a root filesystem tarball",
+                                     "Give it the property hypervisor_type=lxc so that it goes to an LXC host.")
         base, _copied = self.ensure_cached_image(image["checksum"], image_path(image))
         size = max(guest.root_gb * GiB, image["virtual_size"] or 0)
         return self.create_overlay(f"{guest.id}.disk", base, image["disk_format"], size)
