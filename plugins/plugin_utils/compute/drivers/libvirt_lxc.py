@@ -140,7 +140,9 @@ class LibvirtLxcDriver(LibvirtDriver):
             raise BuildError(f"Image {image['name']} ({image['id']}) is not a root filesystem tarball that tar can "
                              f"unpack on {self.host or self.uri}: {(res.stderr or '').strip()[-300:]}. LXC images are "
                              "tar archives (container_format: compressed, property hypervisor_type=lxc).")
-        if self.runner.run(["test", "-x", posixpath.join(rootfs, "sbin/init")], check=False).rc != 0:
+        # /sbin/init is often an absolute symlink (to /bin/busybox): resolved inside the container only.
+        init = posixpath.join(rootfs, "sbin/init")
+        if self.runner.run(["sh", "-c", 'test -L "$1" || test -x "$1"', "init", init], check=False).rc != 0:
             raise BuildError(f"Image {image['name']} has no executable /sbin/init: LXC starts the container with it.")
         return rootfs
 
