@@ -13,7 +13,7 @@ LXC_DRIVER=/usr/lib/x86_64-linux-gnu/libvirt/connection-driver/libvirt_driver_lx
 host_libvirtd() {
   local p
   for p in $(pgrep -x libvirtd); do
-    [ "$(readlink "/proc/$p/ns/pid")" = "$(readlink /proc/1/ns/pid)" ] && echo "$p"
+    [ "$(readlink "/proc/$p/ns/pid")" = "$(readlink "/proc/$$/ns/pid")" ] && echo "$p"
   done
   return 0
 }
