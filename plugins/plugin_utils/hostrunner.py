@@ -19,7 +19,8 @@ inventory variable              runner
 ``ansible_ssh_extra_args``      passed through
 ``ansible_become``              ``sudo -n`` (``ansible_become_user``: ``sudo -u``)
 ``ansible_ssh_timeout``         ``ConnectTimeout`` (Ansible's ``timeout``, default 10 s)
-``host_key_checking``           ``false``: ``StrictHostKeyChecking=no``, as Ansible does
+``host_key_checking``           true (default): ``StrictHostKeyChecking=yes`` against ``known_hosts``
+                                (the controller's file, ``ministack_known_hosts``); false: any key
 =============================  ==============================================================
 
 :func:`connection_spec` turns those variables (or the short keys it returns) into one plain
@@ -44,14 +45,13 @@ DEFAULT_CONNECT_TIMEOUT = 10  # Ansible's [defaults] timeout
 # so anything the inventory says wins over these.
 RUNNER_SSH_OPTIONS = (
     "-o", "BatchMode=yes",
-    "-o", "StrictHostKeyChecking=accept-new",
     "-o", "ControlMaster=auto",
     "-o", "ControlPersist=60s",
     "-o", "ControlPath=~/.ssh/ministack-%C",
 )
 SSH_UNREACHABLE = 255
 SPEC_KEYS = ("connection", "address", "port", "user", "identity_file", "ssh_args", "become", "become_user",
-             "connect_timeout", "container")
+             "connect_timeout", "known_hosts", "host_key_checking", "container")
 
 
 class HostCommandFailed(Exception):
@@ -180,11 +180,14 @@ def connection_spec(values: Optional[Mapping], inventory_hostname: Optional[str]
         ssh_args = _args("ssh_args", values["ssh_args"])
     else:
         ssh_args = []
-        hkc = _first(values, "host_key_checking", "ansible_host_key_checking", "ansible_ssh_host_key_checking")
-        if hkc is not None and not _bool("host_key_checking", hkc):
-            ssh_args += ["-o", "StrictHostKeyChecking=no"]
         for var in ("ansible_ssh_args", "ansible_ssh_common_args", "ansible_ssh_extra_args"):
             ssh_args += _args(var, values.get(var))
+    hkc = _first(values, "host_key_checking", "ansible_host_key_checking", "ansible_ssh_host_key_checking")
+    if hkc is not None:
+        spec["host_key_checking"] = _bool("host_key_checking", hkc)
+    known = _first(values, "known_hosts", "ansible_ssh_known_hosts_file")
+    if known:
+        spec["known_hosts"] = str(known)
     if ssh_args:
         spec["ssh_args"] = ssh_args
     timeout = _first(values, "connect_timeout", "ansible_ssh_timeout", "ansible_timeout", default=None)
@@ -292,7 +295,21 @@ class SSHRunner(Runner):
     identity_file: Optional[str] = None
     ssh_args: tuple = ()
     connect_timeout: int = DEFAULT_CONNECT_TIMEOUT
-    ssh_options: tuple = RUNNER_SSH_OPTIONS
+    known_hosts_file: Optional[str] = None
+    host_key_checking: bool = True
+
+    @property
+    def ssh_options(self) -> tuple:
+        """The runner's own options, after the inventory's (which win: ssh keeps the first value).
+        Host keys: checked against the controller's known_hosts file (common_host's host_key entry
+        point records them on first use); an unknown or changed key is refused; or not checked."""
+        if self.host_key_checking:
+            keys = ["-o", "StrictHostKeyChecking=yes"]
+            if self.known_hosts_file:
+                keys += ["-o", f"UserKnownHostsFile={self.known_hosts_file}"]
+        else:
+            keys = ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"]
+        return (*keys, *RUNNER_SSH_OPTIONS)
 
     def where(self) -> str:
         return describe({"connection": "ssh", "address": self.host, "user": self.user, "port": self.port})
@@ -315,10 +332,19 @@ class SSHRunner(Runner):
         proc = subprocess.run(self.command(argv), input=input_text, capture_output=True, text=True,
                               timeout=self.timeout, check=False)
         if proc.returncode == SSH_UNREACHABLE:
-            tail = (proc.stderr or "").strip().splitlines()
-            proc.stderr = (f"cannot reach the host over {self.where()}: {tail[-1] if tail else 'ssh exit 255'} "
-                           "(check ansible_host, ansible_user, ansible_ssh_private_key_file and "
-                           "ansible_ssh_common_args in the inventory)")
+            stderr = proc.stderr or ""
+            tail = stderr.strip().splitlines()
+            last = tail[-1] if tail else "ssh exit 255"
+            if "Host key verification failed" in stderr or "REMOTE HOST IDENTIFICATION HAS CHANGED" in stderr:
+                known = self.known_hosts_file or "~/.ssh/known_hosts"
+                proc.stderr = (f"SSH to {self.host} refused: its host key is unknown or differs from the one "
+                               f"recorded in {known} ({last}). If the host was reinstalled on purpose, remove the "
+                               f"old key with `ssh-keygen -R {self.host} -f {known}` and re-run playbooks/site.yml "
+                               "to record the new one.")
+            else:
+                proc.stderr = (f"cannot reach the host over {self.where()}: {last} (check ansible_host, "
+                               "ansible_user, ansible_ssh_private_key_file and ansible_ssh_common_args in the "
+                               "inventory)")
         return proc
 
 
@@ -348,4 +374,6 @@ def runner_for(values: Optional[Mapping], failure: type = HostCommandFailed, env
         return PodmanRunner(container=spec["container"], **common)
     return SSHRunner(host=spec["address"], user=spec.get("user"), port=spec.get("port"),
                      identity_file=spec.get("identity_file"), ssh_args=tuple(spec.get("ssh_args") or ()),
-                     connect_timeout=spec.get("connect_timeout") or DEFAULT_CONNECT_TIMEOUT, **common)
+                     connect_timeout=spec.get("connect_timeout") or DEFAULT_CONNECT_TIMEOUT,
+                     known_hosts_file=spec.get("known_hosts"), host_key_checking=spec.get("host_key_checking", True),
+                     **common)

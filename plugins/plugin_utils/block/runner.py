@@ -8,6 +8,7 @@ config file) travel on stdin and are masked in error messages when given in ``se
 
 from __future__ import annotations
 
+import subprocess  # noqa: F401  (tests patch runner.subprocess.run)
 from dataclasses import dataclass
 
 from .. import hostrunner

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import pathlib
 import subprocess
 import sys
@@ -44,8 +45,12 @@ def _playbook(tmp_path, inventory, book, name):
     path = tmp_path / f"{name}.yml"
     path.write_text(json.dumps(book))
     # Ansible's connect timeout (10 s) is too short for a loaded 2-core machine (load 20 measured).
+    # Host keys: the lab recorded them; they sit beside the inventory (where the roles look for
+    # known_hosts), and Ansible's own ssh checks the same file.
+    known = inventory.parent / "known_hosts"
     env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
-               ANSIBLE_TIMEOUT="60")
+               ANSIBLE_TIMEOUT="60",
+               ANSIBLE_SSH_ARGS=f"-o ControlMaster=auto -o ControlPersist=60s -o UserKnownHostsFile={known}")
     playbook = pathlib.Path(sys.executable).parent / "ansible-playbook"
     proc = subprocess.run([str(playbook), "-i", str(inventory), str(path)], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=900, check=False)
@@ -65,7 +70,7 @@ def _task(proc, name, host="localhost"):
 
 
 def _on(lab, host, command):
-    return subprocess.run(["ssh", "-i", lab["key"], "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+    return subprocess.run(["ssh", "-i", lab["key"], "-o", f"UserKnownHostsFile={STATE / 'known_hosts'}",
                            "-o", "LogLevel=ERROR", f"root@{lab[host]}", command],
                           capture_output=True, text=True, timeout=60, check=False)
 
@@ -73,6 +78,7 @@ def _on(lab, host, command):
 def test_block_host_from_inventory_and_attach_to_a_lab_compute_host(lab_hosts, tmp_path):
     lab = lab_hosts
     inventory = tmp_path / "hosts.yml"
+    shutil.copy(STATE / "known_hosts", tmp_path / "known_hosts")
     # Addresses and a key file: what a new user writes. Host keys: ansible.cfg's host_key_checking.
     inventory.write_text(yaml.safe_dump({"all": {
         "vars": {"ansible_user": "root", "ansible_ssh_private_key_file": lab["key"]},
@@ -91,6 +97,7 @@ def test_block_host_from_inventory_and_attach_to_a_lab_compute_host(lab_hosts, t
          "roles": [{"role": "ministack.cloud.block_host"}]},
         {"hosts": "localhost", "connection": "local", "gather_facts": False, "vars": common, "tasks": [
             {"name": "Services", "ministack.cloud.volume_service_info": {}, "register": "svc"},
+            {"name": "Hypervisors", "ministack.cloud.compute_service_info": {}, "register": "hv"},
             {"ministack.cloud.network": {"name": net, "cidr": str(guest.free_subnet())}},
             {"ministack.cloud.image": {"name": "cirros6", "filename": str(guest.ensure_test_image())}},
             {"ministack.cloud.keypair": {"name": "k", "public_key_file": str(pub)}},
@@ -122,8 +129,9 @@ def test_block_host_from_inventory_and_attach_to_a_lab_compute_host(lab_hosts, t
         assert _on(lab, "h2", f"test -f /var/lib/ministack/volumes/volume-{volume['id']}").returncode == 0
         nexus = _on(lab, "h2", "tgtadm --lld iscsi --op show --mode target").stdout
         assert f"volume-{volume['id']}" in nexus and f"IP Address: {lab['h1']}" in nexus, nexus
-        domain = subprocess.run(["virsh", "-c", f"qemu+ssh://root@{lab['h1']}/system?keyfile={lab['key']}&no_verify=1",
-                                 "dumpxml", server["id"]], capture_output=True, text=True, timeout=60, check=False)
+        services = {h["host"]: h for h in _task(proc, "Hypervisors")["compute_services"]}
+        domain = subprocess.run(["virsh", "-c", services["h1"]["libvirt_uri"], "dumpxml", server["id"]],
+                                capture_output=True, text=True, timeout=60, check=False)
         assert f"<host name='{lab['h2']}' port='3260'/>" in domain.stdout
     finally:
         done = _playbook(tmp_path, inventory, cleanup, "cleanup")

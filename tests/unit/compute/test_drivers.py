@@ -87,8 +87,10 @@ def test_lxc_runs_host_commands_where_its_uri_points():
     assert runner_spec_for_uri("lxc:///system") == {"connection": "local"}
     assert runner_spec_for_uri("lxc+ssh://ops@10.0.0.5:2222/system?keyfile=/k/id&no_verify=1") == {
         "connection": "ssh", "address": "10.0.0.5", "user": "ops", "port": 2222, "identity_file": "/k/id",
-        "ssh_args": ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"]}
-    with pytest.raises(ComputeError, match="over lxc\\+ssh:// only"):
+        "host_key_checking": False}
+    assert runner_spec_for_uri("lxc+libssh://root@c2/system?known_hosts=/inv/known_hosts")["known_hosts"] == \
+        "/inv/known_hosts"
+    with pytest.raises(ComputeError, match="over lxc\\+ssh:// or lxc\\+libssh:// only"):
         runner_spec_for_uri("lxc+tls://c1/system")
 
 

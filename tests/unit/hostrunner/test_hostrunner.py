@@ -26,8 +26,8 @@ def test_spec_from_inventory_variables():
     spec = hostrunner.connection_spec(LAB_VARS)
     assert spec == {
         "connection": "ssh", "become": False, "address": "10.89.80.12", "port": 2200, "user": "root",
-        "identity_file": "/lab/state/id_ed25519", "connect_timeout": 7,
-        "ssh_args": ["-o", "StrictHostKeyChecking=no", "-C", "-o", "ControlMaster=auto", "-o", "ControlPersist=60s",
+        "identity_file": "/lab/state/id_ed25519", "connect_timeout": 7, "host_key_checking": False,
+        "ssh_args": ["-C", "-o", "ControlMaster=auto", "-o", "ControlPersist=60s",
                      "-o", "ProxyJump=ops@bastion:2222", "-o", "UserKnownHostsFile=/dev/null"],
     }
     # A stored spec gives itself back (the catalog keeps it; the runner is built from it later).
@@ -38,9 +38,10 @@ def test_ssh_command_puts_the_inventory_first_and_quotes_the_remote_argv():
     run = hostrunner.runner_for(LAB_VARS)
     argv = run.command(["tgtadm", "--op", "show", "a b;rm -rf /"])
     # ssh keeps the first value of an option: the inventory's arguments come before the runner's.
-    assert argv[:10] == ["ssh", "-o", "StrictHostKeyChecking=no", "-C", "-o", "ControlMaster=auto", "-o",
-                         "ControlPersist=60s", "-o", "ProxyJump=ops@bastion:2222"]
-    assert argv.index("StrictHostKeyChecking=no") < argv.index("StrictHostKeyChecking=accept-new")
+    assert argv[:8] == ["ssh", "-C", "-o", "ControlMaster=auto", "-o", "ControlPersist=60s", "-o",
+                        "ProxyJump=ops@bastion:2222"]
+    # host_key_checking false: any key, as Ansible's setting says.
+    assert "StrictHostKeyChecking=no" in argv and "StrictHostKeyChecking=yes" not in argv
     assert 'IdentityFile="/lab/state/id_ed25519"' in argv and "IdentitiesOnly=yes" in argv
     assert "ConnectTimeout=7" in argv and "Port=2200" in argv and 'User="root"' in argv
     assert argv[-3:] == ["10.89.80.12", "--", "tgtadm --op show 'a b;rm -rf /'"]
@@ -96,3 +97,10 @@ def test_unreachable_host_says_which_inventory_variables_to_check():
     assert err.value.rc == 255
     assert "cannot reach the host over ssh root@127.0.0.1:1" in str(err.value)
     assert "ansible_ssh_private_key_file" in str(err.value)
+
+
+def test_host_keys_are_checked_against_the_controller_file_by_default():
+    checked = hostrunner.runner_for({"ansible_host": "b1", "known_hosts": "/inv/known_hosts"})
+    argv = checked.command(["true"])
+    assert "StrictHostKeyChecking=yes" in argv and "UserKnownHostsFile=/inv/known_hosts" in argv
+    assert "accept-new" not in " ".join(argv)

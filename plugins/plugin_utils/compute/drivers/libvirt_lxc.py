@@ -87,9 +87,9 @@ def runner_spec_for_uri(uri: str) -> dict:
     transport = parts.scheme.partition("+")[2]
     if not transport and not parts.hostname:
         return {"connection": "local"}
-    if transport not in ("", "ssh"):
-        raise ComputeError(f"libvirt_uri {uri}: the LXC driver reaches remote hosts over lxc+ssh:// only "
-                           "(it runs tar and the console reader there)")
+    if transport not in ("", "ssh", "libssh"):
+        raise ComputeError(f"libvirt_uri {uri}: the LXC driver reaches remote hosts over lxc+ssh:// or "
+                           "lxc+libssh:// only (it runs tar and the console reader there)")
     spec = {"connection": "ssh", "address": parts.hostname}
     if parts.username:
         spec["user"] = parts.username
@@ -98,8 +98,10 @@ def runner_spec_for_uri(uri: str) -> dict:
     query = parse_qs(parts.query)
     if query.get("keyfile"):
         spec["identity_file"] = query["keyfile"][0]
+    if query.get("known_hosts"):
+        spec["known_hosts"] = query["known_hosts"][0]
     if query.get("no_verify", ["0"])[0] == "1":
-        spec["ssh_args"] = ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"]
+        spec["host_key_checking"] = False
     return spec
 
 
