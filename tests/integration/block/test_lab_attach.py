@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import pathlib
+import shutil
 import subprocess
 import sys
 import uuid
