@@ -238,7 +238,8 @@ class LibvirtHost:
 
     # ---------------------------------------------------------------- image cache
     def cached_image(self, key: str) -> Optional[str]:
-        vol = self._lookup_volume(self.images_pool, key)
+        # Refreshed: a base removed behind libvirt's back (a cleanup) must be copied again, not used.
+        vol = self._lookup_volume(self.images_pool, key, refresh=True)
         return vol.path() if vol is not None else None
 
     def ensure_cached_image(self, key: str, source_path: str) -> tuple:
