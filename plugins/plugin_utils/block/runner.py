@@ -1,3 +1,5 @@
+# Copyright: ministack developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Block's use of the one host runner (``plugin_utils/hostrunner.py``): the same runners,
 built the same way from the inventory, raising the block library's ``CommandFailed``.
 
