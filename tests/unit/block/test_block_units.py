@@ -162,3 +162,13 @@ def test_lvm_names_escape_snapshot_prefix_and_refuse_paths():
         backends.LVMBackend(runner.LocalRunner(), lvm_type="thick")
     with pytest.raises(InvalidInput):
         backends.FileBackend(runner.LocalRunner(), "relative/dir")
+
+
+def test_initiator_address_is_the_compute_hosts_address():
+    from ansible_collections.ministack.cloud.plugins.plugin_utils.block import service
+
+    portal = {"target_ip": "10.0.0.12"}
+    assert service.initiator_address(portal, {"host_ip": "10.0.0.11"}) == "10.0.0.11"
+    # No host_ip recorded: where the controller reaches the host's libvirtd.
+    assert service.initiator_address(portal, {"libvirt_uri": "qemu+libssh://root@10.0.0.11/system?k=v"}) == "10.0.0.11"
+    assert service.initiator_address({"target_ip": "127.0.0.1"}, {"host_ip": "10.0.0.11"}) == "127.0.0.1"
