@@ -67,6 +67,16 @@ class HostCommandFailed(Exception):
         super().__init__(f"Command {argv[0]} failed (exit {rc}): {tail}")
 
 
+class HostCommandTimedOut(Exception):
+    """A command ran past its time limit and was killed. One line; the argv is not shown (it may
+    hold a secret)."""
+
+    def __init__(self, command, seconds):
+        self.command = command
+        self.seconds = seconds
+        super().__init__(f"Command {command} did not finish within {seconds:g} s and was stopped.")
+
+
 class ConnectionSpecError(ValueError):
     """An inventory value the runner cannot use; the message names the variable and the fix."""
 
@@ -220,6 +230,7 @@ class Runner:
     env: dict = field(default_factory=dict)
     timeout: float = 600
     failure: type = HostCommandFailed
+    timed_out: type = HostCommandTimedOut
 
     # Older call sites say ``sudo``.
     @property
@@ -237,20 +248,21 @@ class Runner:
             argv = [*prefix, *argv]
         return argv
 
-    def _execute(self, argv, input_text):  # pragma: no cover - abstract
+    def _execute(self, argv, input_text, timeout):  # pragma: no cover - abstract
         raise NotImplementedError
 
     def where(self) -> str:
         return "the controller (local)"
 
-    def run(self, argv, check=True, input_text=None, secrets=()):
+    def run(self, argv, check=True, input_text=None, secrets=(), timeout=None):
+        """Run argv; ``timeout`` (seconds) overrides the runner's for work that grows with a size."""
         full = self._wrap(argv)
         masked = list(secrets or ())
+        limit = self.timeout if timeout is None else timeout
         try:
-            proc = self._execute(full, input_text)
+            proc = self._execute(full, input_text, limit)
         except subprocess.TimeoutExpired:
-            raise self.failure([redact(str(a), masked) for a in argv], -1, "",
-                               f"no answer within {self.timeout:g} s on {self.where()}") from None
+            raise self.timed_out(str(argv[0]), limit) from None
         except FileNotFoundError as exc:
             raise self.failure([redact(str(a), masked) for a in argv], 127, "", f"{exc} on the controller") from None
         stderr = proc.stderr or ""
@@ -279,8 +291,8 @@ class Runner:
 
 @dataclass
 class LocalRunner(Runner):
-    def _execute(self, argv, input_text):
-        return subprocess.run(argv, input=input_text, capture_output=True, text=True, timeout=self.timeout,
+    def _execute(self, argv, input_text, timeout):
+        return subprocess.run(argv, input=input_text, capture_output=True, text=True, timeout=timeout,
                               check=False)
 
 
@@ -328,9 +340,9 @@ class SSHRunner(Runner):
         # ssh hands one string to the remote shell: quote every argv element.
         return [*ssh, self.host, "--", " ".join(shlex.quote(a) for a in argv)]
 
-    def _execute(self, argv, input_text):
+    def _execute(self, argv, input_text, timeout):
         proc = subprocess.run(self.command(argv), input=input_text, capture_output=True, text=True,
-                              timeout=self.timeout, check=False)
+                              timeout=timeout, check=False)
         if proc.returncode == SSH_UNREACHABLE:
             stderr = proc.stderr or ""
             tail = stderr.strip().splitlines()
@@ -357,17 +369,17 @@ class PodmanRunner(Runner):
     def where(self) -> str:
         return f"podman container {self.container}"
 
-    def _execute(self, argv, input_text):
+    def _execute(self, argv, input_text, timeout):
         return subprocess.run(["podman", "exec", "-i", self.container, *argv], input=input_text,
-                              capture_output=True, text=True, timeout=self.timeout, check=False)
+                              capture_output=True, text=True, timeout=timeout, check=False)
 
 
 def runner_for(values: Optional[Mapping], failure: type = HostCommandFailed, env: Optional[dict] = None,
-               timeout: float = 600) -> Runner:
+               timeout: float = 600, timed_out: type = HostCommandTimedOut) -> Runner:
     """The runner for a host, from its connection spec or its inventory variables."""
     spec = connection_spec(values)
     common = {"become": spec.get("become", False), "become_user": spec.get("become_user"),
-              "env": dict(env or {}), "timeout": timeout, "failure": failure}
+              "env": dict(env or {}), "timeout": timeout, "failure": failure, "timed_out": timed_out}
     if spec["connection"] == "local":
         return LocalRunner(**common)
     if spec["connection"] == "podman":

@@ -14,7 +14,7 @@ import subprocess  # noqa: F401  (tests patch runner.subprocess.run)
 from dataclasses import dataclass
 
 from .. import hostrunner
-from .errors import CommandFailed
+from .errors import CommandFailed, CommandTimedOut
 
 Result = hostrunner.Result
 connection_spec = hostrunner.connection_spec
@@ -24,23 +24,27 @@ ConnectionSpecError = hostrunner.ConnectionSpecError
 @dataclass
 class Runner(hostrunner.Runner):
     failure: type = CommandFailed
+    timed_out: type = CommandTimedOut
 
 
 @dataclass
 class LocalRunner(hostrunner.LocalRunner):
     failure: type = CommandFailed
+    timed_out: type = CommandTimedOut
 
 
 @dataclass
 class SSHRunner(hostrunner.SSHRunner):
     failure: type = CommandFailed
+    timed_out: type = CommandTimedOut
 
 
 @dataclass
 class PodmanRunner(hostrunner.PodmanRunner):
     failure: type = CommandFailed
+    timed_out: type = CommandTimedOut
 
 
 def runner_for(connection, **kwargs):
     """The runner for a block host, from its registered connection (or inventory variables)."""
-    return hostrunner.runner_for(connection, failure=CommandFailed, **kwargs)
+    return hostrunner.runner_for(connection, failure=CommandFailed, timed_out=CommandTimedOut, **kwargs)

@@ -49,7 +49,7 @@ from ..catalog import (
     touch_service,
 )
 from ..catalog import quotas as quota_lib
-from ..catalog.resource import iso, string_dict
+from ..catalog.resource import iso, require_name, string_dict
 from ..scheduler import NoValidHost as SchedulerNoValidHost
 from ..scheduler import SchedulerError, select_hosts
 from . import ComputeError, networks
@@ -323,7 +323,7 @@ class Servers:
     def _api_create(self, tx, project: dict) -> str:
         """Validate everything, then record the server in BUILD / scheduling (transaction 1)."""
         p = self.params
-        name = p["name"]
+        name = require_name("name", p["name"])  # before scheduling and claims: libvirt's XML needs it clean
         if p.get("flavor") is None:
             raise InvalidInput("flavor", f"is required to create server {name} (a flavor name or ID)")
         if p.get("image") is None:
@@ -352,7 +352,11 @@ class Servers:
                 raise NotFound(f"Server group {p['server_group']} could not be found.")
         zone, forced_host = self._zone()
         if forced_host:
-            service_row(tx, forced_host)
+            try:
+                service_row(tx, forced_host)
+            except NotFound:
+                raise InvalidInput("availability_zone", f"Compute host {forced_host} could not be found "
+                                                        "(zone:host names a registered compute host).") from None
         quota_lib.check(tx, project["id"], instances=1, cores=flavor["vcpus"], ram=flavor["ram"])
         if group is not None:
             quota_lib.check(tx, project["id"], server_group_members=1)

@@ -25,7 +25,9 @@ ROOT = pathlib.Path(__file__).resolve().parents[3]
 LAB = "sitetest"
 STATE = ROOT / "lab" / "state" / LAB
 ENV = dict(os.environ, MINISTACK_LAB=LAB, CONTAINERS_CONF=str(ROOT / "lab" / "containers.conf"),
-           ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_FORCE_COLOR="0")
+           ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_FORCE_COLOR="0",
+           # this test's own SSH control sockets: it closes them after changing a host key
+           ANSIBLE_SSH_CONTROL_PATH_DIR=str(STATE / "ansible-cp"))
 EXAMPLE_PREFIX = "10.89.146."  # the example's addresses: the lab MINISTACK_LAB=many
 
 
@@ -100,7 +102,7 @@ def test_a_host_whose_key_changed_is_refused_naming_the_host_and_the_file(cloud)
     subprocess.run([str(ROOT / "lab" / "lab"), "ssh", "h2",
                     "rm -f /etc/ssh/ssh_host_*; ssh-keygen -A >/dev/null; systemctl restart ssh"],
                    env=ENV, check=True, capture_output=True, timeout=120)
-    for sock in list(STATE.glob("cp-*")) + list(pathlib.Path.home().glob(".ansible/cp/*")):
+    for sock in list(STATE.glob("cp-*")) + list((STATE / "ansible-cp").glob("*")):
         subprocess.run(["ssh", "-o", f"ControlPath={sock}", "-O", "exit", "x"], capture_output=True, timeout=20)
     try:
         run = playbook(inventory, ROOT / "playbooks" / "site.yml", "--limit", "compute2")

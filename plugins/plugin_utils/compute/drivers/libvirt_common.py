@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Callable
 
 from ..driver import IMAGES_POOL, INSTANCES_POOL, LibvirtHost, _Background
-from ..networks import network_spec
+from ..networks import dhcp_hostname, network_spec
 from .base import Guest, Hypervisor
 
 
@@ -36,8 +36,10 @@ class LibvirtDriver(LibvirtHost, Hypervisor):
             # Realise the network here if this host does not have it yet (a host added later).
             self.ensure_network(network_spec(port))
             if port["ip_address"] and port["enable_dhcp"]:
+                # Named after the address (Neutron's host-10-0-0-5): unique on the network.
                 reservations.append((port["libvirt_network"],
-                                     {"mac": port["mac_address"], "ip": port["ip_address"], "name": guest.hostname}))
+                                     {"mac": port["mac_address"], "ip": port["ip_address"],
+                                      "name": dhcp_hostname(port["ip_address"])}))
         # Each reservation restarts the host's dnsmasq (~1 s): done while the disk is prepared;
         # the guest asks for its address seconds later.
         job = _Background(lambda: [self.add_dhcp_host(net, res) for net, res in reservations])

@@ -133,7 +133,7 @@ class LibvirtLxcDriver(LibvirtDriver):
     # ---------------------------------------------------------------- build
     def prepare_root_disk(self, guest: Guest) -> str:
         image = guest.image
-        cached, _copied = self.ensure_cached_image(image["checksum"], image_path(image))
+        cached, _copied = self.ensure_cached_image(image["checksum"], image_path(image), image["disk_format"])
         rootfs = self._rootfs(guest.id)
         self._run(["rm", "-rf", "--one-file-system", rootfs], "Clearing an old root filesystem")
         self._run(["mkdir", "-m", "0755", rootfs], "Creating the root filesystem")

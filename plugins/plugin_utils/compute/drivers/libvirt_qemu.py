@@ -30,7 +30,7 @@ class LibvirtQemuDriver(LibvirtDriver):
         if image.get("container_format") == "compressed":
             raise self.not_supported(f"booting image {image['name']}, a root filesystem tarball",
                                      "Give it the property hypervisor_type=lxc so that it goes to an LXC host.")
-        base, _copied = self.ensure_cached_image(image["checksum"], image_path(image))
+        base, _copied = self.ensure_cached_image(image["checksum"], image_path(image), image["disk_format"])
         size = max(guest.root_gb * GiB, image["virtual_size"] or 0)
         return self.create_overlay(f"{guest.id}.disk", base, image["disk_format"], size)
 
