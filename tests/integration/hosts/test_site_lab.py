@@ -126,3 +126,33 @@ def test_a_host_whose_key_changed_is_refused_naming_the_host_and_the_file(cloud)
         subprocess.run(["ssh-keygen", "-R", address, "-f", str(known_hosts)], capture_output=True, check=True)
         again = playbook(inventory, ROOT / "playbooks" / "site.yml", "--limit", "compute2")
     assert again.returncode == 0, again.stdout[-4000:]
+
+
+def test_a_stopped_block_host_fails_a_volume_create_within_30s_naming_the_host(cloud):
+    """The runner's ConnectTimeout bounds how long a stopped block host holds a task."""
+    import time
+
+    inventory = cloud["inventory"]
+    address = f"{lab_prefix(LAB)}13"  # block1 (h3)
+    subprocess.run(["podman", "stop", "-t", "5", f"ministack-{LAB}-h3"], env=ENV, check=True, capture_output=True,
+                   timeout=120)
+    try:
+        started = time.monotonic()
+        made = subprocess.run(
+            [str(ROOT / ".venv" / "bin" / "ansible"), "-i", str(inventory), "localhost", "-m", "ministack.cloud.volume",
+             "-a", "name=while-down size=1"], cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=300)
+        elapsed = time.monotonic() - started
+        assert made.returncode != 0
+        assert f"SSH to block host {address}:22 failed" in made.stdout, made.stdout[-2000:]
+        assert elapsed < 30, elapsed
+        # compute service set --down: the compute host shows down at once
+        down = subprocess.run(
+            [str(ROOT / ".venv" / "bin" / "ansible"), "-i", str(inventory), "localhost", "-m",
+             "ministack.cloud.compute_service", "-a", "host=compute2 forced_down=true"],
+            cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=300)
+        assert down.returncode == 0 and "state: down" in down.stdout, down.stdout[-2000:]
+    finally:
+        subprocess.run(["podman", "start", f"ministack-{LAB}-h3"], env=ENV, capture_output=True, timeout=120)
+        subprocess.run([str(ROOT / ".venv" / "bin" / "ansible"), "-i", str(inventory), "localhost", "-m",
+                        "ministack.cloud.compute_service", "-a", "host=compute2 forced_down=false"],
+                       cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=300)
