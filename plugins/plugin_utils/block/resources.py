@@ -713,6 +713,9 @@ class VolumeServiceInfo(_BlockResource):
         now = tx.now()
         rows = service.services(tx)
         records = [service.service_record(r, now=now, down_time=service_down_time()) for r in rows]
+        from ..backup.services import backup_service_records
+
+        records += backup_service_records(records)
         if self.params.get("host"):
             records = [r for r in records if r["host"] == self.params["host"]]
         table = [{"Binary": r["binary"], "Host": r["host"], "Zone": r["zone"], "Status": r["status"],

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import shlex
 import subprocess
+import threading
+import time
 from dataclasses import dataclass, field
 
 from .errors import CommandFailed
@@ -60,6 +62,38 @@ class Runner:
             )
         return result
 
+    def _local_argv(self, full):  # pragma: no cover - abstract
+        """The command this machine runs for ``full`` (the wrapped argv)."""
+        raise NotImplementedError
+
+    def stream(self, argv, on_line, input_text=None, secrets=(), timeout=None):
+        """Run a long command, calling ``on_line(line)`` for each stdout line as it comes.
+
+        ``input_text`` (which may hold secrets) is written to stdin and closed. Returns a
+        Result whose ``stdout`` is empty (the lines went to ``on_line``); stderr is redacted.
+        """
+        proc = subprocess.Popen(self._local_argv(self._wrap(argv)), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, bufsize=1)
+        errors = []
+        reader = threading.Thread(target=lambda: errors.append(proc.stderr.read()), daemon=True)
+        reader.start()
+        deadline = time.monotonic() + (timeout or self.timeout)
+        try:
+            proc.stdin.write(input_text or "")
+            proc.stdin.close()
+            for line in proc.stdout:
+                on_line(line.rstrip("\n"))
+                if time.monotonic() > deadline:
+                    raise subprocess.TimeoutExpired(argv, timeout or self.timeout)
+            proc.wait(timeout=max(1.0, deadline - time.monotonic()))
+        except BaseException:
+            proc.kill()
+            proc.wait()
+            raise
+        finally:
+            reader.join(timeout=5)
+        return Result(proc.returncode, "", _redact("".join(errors), secrets))
+
     def write_file(self, path, content, mode="0600"):
         """Write a small file atomically (temp file + rename) with the given mode."""
         tmp = f"{path}.ministack-tmp"
@@ -75,6 +109,9 @@ class Runner:
 
 @dataclass
 class LocalRunner(Runner):
+    def _local_argv(self, full):
+        return full
+
     def _execute(self, argv, input_text):
         return subprocess.run(
             argv, input=input_text, capture_output=True, text=True, timeout=self.timeout, check=False
@@ -102,15 +139,18 @@ class SSHRunner(Runner):
         "ControlPath=~/.ssh/ministack-%C",
     )
 
-    def _execute(self, argv, input_text):
+    def _local_argv(self, full):
         ssh = ["ssh", *self.ssh_options, "-p", str(self.port)]
         if self.identity_file:
             ssh += ["-i", self.identity_file]
         target = f"{self.user}@{self.host}" if self.user else self.host
         # ssh hands one string to the remote shell: quote every argv element.
-        remote = " ".join(shlex.quote(a) for a in argv)
+        remote = " ".join(shlex.quote(a) for a in full)
+        return [*ssh, target, "--", remote]
+
+    def _execute(self, argv, input_text):
         return subprocess.run(
-            [*ssh, target, "--", remote],
+            self._local_argv(argv),
             input=input_text,
             capture_output=True,
             text=True,
@@ -125,8 +165,11 @@ class PodmanRunner(Runner):
 
     container: str = ""
 
+    def _local_argv(self, full):
+        return ["podman", "exec", "-i", self.container, *full]
+
     def _execute(self, argv, input_text):
-        return subprocess.run(["podman", "exec", "-i", self.container, *argv], input=input_text,
+        return subprocess.run(self._local_argv(argv), input=input_text,
                               capture_output=True, text=True, timeout=self.timeout, check=False)
 
 
