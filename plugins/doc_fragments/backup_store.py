@@ -13,10 +13,10 @@ options:
     type: str
   auth:
     description:
-      - Object store credentials, exactly as for the object modules (M(ministack.cloud.object_container)):
-        for Swift's tempauth C(auth_url) (C(http://proxy:8080/auth/v1.0)), C(username) as C(account:user) and
-        C(password). Set them once for every object and backup module with
-        C(module_defaults: {group/ministack.cloud.object_store: {auth: ...}}).
+      - Object store credentials, exactly as for the object modules (M(ministack.cloud.object_container)).
+        For Swift's tempauth C(auth_url) (C(http://proxy:8080/auth/v1.0)), C(username) as C(account:user) and
+        C(password). Set them once for every object and backup module with C(module_defaults) on the
+        action group C(group/ministack.cloud.object_store).
       - The controller authenticates; the block host receives only the storage URL and a token, on stdin.
         Neither the password nor the token appears in results, logs or process lists.
     type: dict

@@ -10,10 +10,10 @@ short_description: Export a backup's record, or import one into this catalog
 version_added: 0.1.0
 author: ministack developers (@ministack)
 description:
-  - With O(backup), C(openstack volume backup record export): returns C(backup_service) and C(backup_url)
-    (a base64 string of the backup's record). Changes nothing.
-  - With O(backup_service) and O(backup_url), C(openstack volume backup record import): the backup appears,
-    C(available), in this catalog (another cloud's, for example) and restores from the same object store.
+  - With O(backup), this is C(openstack volume backup record export). It returns C(backup_service) and
+    C(backup_url) (a base64 string of the backup's record) and changes nothing.
+  - With O(backup_service) and O(backup_url), this is C(openstack volume backup record import). The backup
+    appears, C(available), in this catalog (another cloud's, for example) and restores from the same object store.
     Importing a record whose backup id is already there changes nothing. An incremental needs its parent's
     record imported too.
 options:

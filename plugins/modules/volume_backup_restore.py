@@ -18,7 +18,7 @@ description:
     the volume C(error_restoring). As Cinder, the restore aborts when the objects listed in the store differ
     from the metadata's list.
   - Every metadata object of the chain is checked before anything is created or changed.
-  - Idempotent: once a backup has been restored into a volume, running the task again changes nothing.
+  - Once a backup has been restored into a volume, running the task again changes nothing.
 options:
   backup:
     description: Name or id of the backup to restore.
