@@ -114,6 +114,12 @@ class VolumeBackup(_BackupResource):
                 plan = service.plan_create(tx, dict(p, metadata=metadata), project, service.owner_here(), timeout)
                 after = service.record(tx, service.get_backup(tx, plan["backup"]["id"]))
             return self.outcome(True, None, after)
+        with catalog.begin(dry_run=True) as tx:  # every check first (volume, parent, quota), nothing kept
+            service.plan_create(tx, dict(p, metadata=metadata), project, service.owner_here(), timeout)
+        # Then reach the object store before anything is recorded: bad credentials or a
+        # missing proxy fail here with nothing made.
+        store.credentials()
+        store.ensure_container(p.get("container") or fmt.CONTAINER)
         if not p.get("wait", True):
             return self._detached(catalog, project, metadata, timeout)
         with catalog.begin() as tx:
