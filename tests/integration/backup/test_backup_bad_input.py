@@ -7,6 +7,7 @@ import socket
 import sqlite3
 import threading
 import urllib.parse
+import zlib
 
 from conftest import fill
 
@@ -53,8 +54,9 @@ def test_restore_refusals_and_damaged_store(cloud):
 
     # a damaged object: md5 checked, the object named, the target left error_restoring
     prefix = backup["service_metadata"]
-    name = f"{prefix}-00002"
-    cloud.swift.request("PUT", f"/{c}/{urllib.parse.quote(name)}", data=b"not the data")
+    name = f"{prefix}-00001"  # holds the random MiB at offset 1 MiB
+    # same length once decompressed, other bytes: only the md5 tells
+    cloud.swift.request("PUT", f"/{c}/{urllib.parse.quote(name)}", data=zlib.compress(bytes(50 * 1024 * 1024)))
     assert cloud("volume", name="target", size=2).ok
     damaged = cloud("volume_backup_restore", backup="bb", volume="target")
     assert not damaged.ok and name in damaged.result["msg"] and "md5" in damaged.result["msg"]
