@@ -41,9 +41,9 @@ def run(runner, job: dict, on_progress=None, timeout=None) -> dict:
     state = {"done": None, "error": None, "written": []}
 
     def on_line(line):
-        kind, _, rest = line.partition(" ")
+        kind, rest = [*line.split(" ", 1), ""][:2]
         if kind == "progress" and on_progress is not None:
-            done, _, total = rest.partition(" ")
+            done, total = rest.split(" ", 1)
             on_progress(int(done), int(total))
         elif kind == "object":
             state["written"].append(rest)

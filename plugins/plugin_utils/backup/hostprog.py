@@ -92,8 +92,8 @@ class Swift:
 
     def put(self, container, name, data):
         etag = hashlib.md5(data).hexdigest()
-        resp, _ = self.request("PUT", container, name, body=data,
-                               headers={"ETag": etag, "Content-Length": str(len(data))}, ok=(201,))
+        resp, _body = self.request("PUT", container, name, body=data,
+                                   headers={"ETag": etag, "Content-Length": str(len(data))}, ok=(201,))
         got = (resp.getheader("etag") or "").strip('"')
         if got != etag:
             raise JobError(f"PUT {name}: the store answered ETag {got}, expected {etag}")
@@ -259,9 +259,10 @@ def restore(job):
         listed = [n for n in swift.listing(container, link["prefix"])
                   if n not in (link["prefix"] + "_metadata", link["prefix"] + "_sha256file")]
         if sorted(listed) != sorted(names):
+            missing = sorted(set(names) - set(listed)) or "none"
+            unexpected = sorted(set(listed) - set(names)) or "none"
             raise JobError("restore_backup aborted, actual object list does not match object list stored in "
-                           "metadata (backup {}: missing {}, unexpected {}).".format(link["backup_id"], sorted(set(names) - set(listed)) or "none",
-                              sorted(set(listed) - set(names)) or "none"))
+                           f"metadata (backup {link['backup_id']}: missing {missing}, unexpected {unexpected}).")
         plans.append(meta)
         total += sum(o[n]["length"] for o in meta["objects"] for n in o)
     done = 0
@@ -327,4 +328,4 @@ def main(job):
 
 
 if __name__ == "__main__":  # run as ``python3 -c BOOT``: see backup/hostjob.py
-    sys.exit(main(JOB))  # noqa: F821 - JOB is given by the bootstrap
+    sys.exit(main(globals()["JOB"]))  # JOB is given by the bootstrap

@@ -171,8 +171,8 @@ class VolumeBackup(_BackupResource):
         if not values:
             return self.outcome(False, before, before)
         with catalog.begin(dry_run=self.check_mode) as tx:
-            tx.execute(update(tx.t.backups).where(tx.t.backups.c.id == row["id"]).values(updated_at=tx.now(),
-                                                                                       **values))
+            backups = tx.t.backups
+            tx.execute(update(backups).where(backups.c.id == row["id"]).values(updated_at=tx.now(), **values))
             after = service.record(tx, service.get_backup(tx, row["id"]))
         return self.outcome(True, before, after)
 

@@ -352,8 +352,8 @@ def plan_create(tx, params, project, owner, timeout) -> dict:
     }
     tx.execute(insert(t), values)
     if volume["status"] == "available":  # Cinder shows backing-up; an in-use volume stays in-use
-        tx.execute(update(tx.t.volumes).where(tx.t.volumes.c.id == volume["id"]).values(status="backing-up",
-                                                                                      updated_at=now))
+        volumes = tx.t.volumes
+        tx.execute(update(volumes).where(volumes.c.id == volume["id"]).values(status="backing-up", updated_at=now))
     return {"backup": values, "volume": volume, "snapshot": snapshot, "parent": parent, "service": svc}
 
 
@@ -388,12 +388,12 @@ def run_create(catalog, plan, store, timeout) -> dict:
         reason = str(err)
         for step in _undo_create(catalog, row, backend, temp, store):
             problems.append(step)
-        set_backup(catalog, row["id"], status="error", fail_reason=reason + (
-            f" (not undone yet: {'; '.join(problems)}; settled when the backup is next touched)" if problems else ""),
+        pending = f"; not undone yet: {'; '.join(problems)}" if problems else ""
+        set_backup(catalog, row["id"], status="error",
+                   fail_reason=reason + (pending + " (settled when the backup is next touched)" if problems else ""),
                    owner=None, expires_at=None, cleanup_pending=bool(problems))
         set_volume(catalog, volume["id"], "available", only_if=("backing-up",))
-        raise BackupError(f"Backup {row['name']} failed: {reason}" + (f"; not undone yet: {'; '.join(problems)}"
-                                                                       if problems else "")) from None
+        raise BackupError(f"Backup {row['name']} failed: {reason}{pending}") from None
     if temp is not None:
         try:
             backend.delete_snapshot(temp)
