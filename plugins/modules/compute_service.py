@@ -79,6 +79,14 @@ options:
   disabled_reason:
     description: Why the service is disabled. Only with O(enabled=false); enabling clears it.
     type: str
+  forced_down:
+    description:
+      - Mark the service C(down) at once, whatever its last contact (C(openstack compute service set --down));
+        C(false) lifts it (C(--up)). Not given, the current value is kept (C(false) for a new service).
+      - Use it when a host is known to be gone, so that the scheduler stops choosing it before
+        C(service_down_time) runs out and evacuation-style decisions can be made. A forced-down host is
+        never C(up), even when the controller reaches it.
+    type: bool
   discover:
     description:
       - Reach the host through libvirt now, read the capacity not given as options, and record the contact
@@ -86,6 +94,8 @@ options:
       - Fails, writing nothing, when the host cannot be reached.
     type: bool
     default: false
+requirements:
+  - libvirt-python >= 9.0 (libvirt's API to the KVM hosts), for O(discover=true)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
@@ -123,6 +133,11 @@ EXAMPLES = r"""
     host: compute2
     enabled: false
     disabled_reason: disk replacement
+
+- name: A host is known to be gone (openstack compute service set --down compute2 nova-compute)
+  ministack.cloud.compute_service:
+    host: compute2
+    forced_down: true
 """
 
 RETURN = r"""
@@ -240,6 +255,7 @@ compute_service:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.ministack.cloud.plugins.module_utils.catalog import CATALOG_SPEC
 
 ARGUMENT_SPEC = dict(
     host=dict(type="str", required=True, aliases=["name"]),
@@ -260,7 +276,9 @@ ARGUMENT_SPEC = dict(
     capabilities=dict(type="dict"),
     enabled=dict(type="bool"),
     disabled_reason=dict(type="str"),
+    forced_down=dict(type="bool"),
     discover=dict(type="bool", default=False),
+    **CATALOG_SPEC,
 )
 
 

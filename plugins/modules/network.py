@@ -62,6 +62,8 @@ options:
     type: str
     choices: [present, absent]
     default: present
+requirements:
+  - libvirt-python >= 9.0 (libvirt's API to the KVM hosts)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
@@ -76,7 +78,7 @@ seealso:
 """
 
 EXAMPLES = r"""
-- name: The seed's intnet (openstack network create intnet; openstack subnet create --subnet-range 10.5.5.0/24)
+- name: The OpenStack walkthrough's intnet (openstack network create intnet; openstack subnet create --subnet-range 10.5.5.0/24)
   ministack.cloud.network:
     name: intnet
     cidr: 10.5.5.0/24
@@ -150,6 +152,7 @@ hosts_changed:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.ministack.cloud.plugins.module_utils.catalog import CATALOG_SPEC
 
 ARGUMENT_SPEC = dict(
     name=dict(type="str", required=True),
@@ -164,6 +167,7 @@ ARGUMENT_SPEC = dict(
     project=dict(type="str"),
     realize=dict(type="bool", default=True),
     state=dict(type="str", choices=["present", "absent"], default="present"),
+    **CATALOG_SPEC,
 )
 
 

@@ -59,7 +59,7 @@ seealso:
 """
 
 EXAMPLES = r"""
-- name: Create the seed's container (openstack container create mycontainer)
+- name: Create the OpenStack walkthrough's container (openstack container create mycontainer)
   ministack.cloud.object_container:
     name: mycontainer
     metadata:

@@ -208,6 +208,7 @@ uploaded_bytes:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.ministack.cloud.plugins.module_utils.catalog import CATALOG_SPEC
 from ansible_collections.ministack.cloud.plugins.module_utils.objectstore import CONNECTION_SPEC
 
 ARGUMENT_SPEC = dict(
@@ -224,6 +225,7 @@ ARGUMENT_SPEC = dict(
     status=dict(type="str", choices=["available", "error"]),
     wait=dict(type="bool", default=True),
     project=dict(type="str"),
+    **CATALOG_SPEC,
     swift_url=dict(type="str"),
     **{k: v for k, v in CONNECTION_SPEC.items() if k != "timeout"},
     timeout=dict(type="int", default=3600),

@@ -65,6 +65,7 @@ table:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.ministack.cloud.plugins.module_utils.catalog import CATALOG_SPEC
 from ansible_collections.ministack.cloud.plugins.module_utils.objectstore import CONNECTION_SPEC
 
 ARGUMENT_SPEC = dict(
@@ -72,6 +73,7 @@ ARGUMENT_SPEC = dict(
     volume=dict(type="str"),
     status=dict(type="str"),
     project=dict(type="str"),
+    **CATALOG_SPEC,
     swift_url=dict(type="str"),
     **{k: v for k, v in CONNECTION_SPEC.items() if k != "timeout"},
 )

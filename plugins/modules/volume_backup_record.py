@@ -71,12 +71,14 @@ backup_url:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.ministack.cloud.plugins.module_utils.catalog import CATALOG_SPEC
 
 ARGUMENT_SPEC = dict(
     backup=dict(type="str"),
     backup_service=dict(type="str"),
     backup_url=dict(type="str", no_log=False),
     project=dict(type="str"),
+    **CATALOG_SPEC,
 )
 MODULE_KWARGS = dict(
     required_one_of=[("backup", "backup_url")],

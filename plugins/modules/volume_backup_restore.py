@@ -67,12 +67,14 @@ volume:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.ministack.cloud.plugins.module_utils.catalog import CATALOG_SPEC
 from ansible_collections.ministack.cloud.plugins.module_utils.objectstore import CONNECTION_SPEC
 
 ARGUMENT_SPEC = dict(
     backup=dict(type="str", required=True),
     volume=dict(type="str", required=True),
     project=dict(type="str"),
+    **CATALOG_SPEC,
     swift_url=dict(type="str"),
     **{k: v for k, v in CONNECTION_SPEC.items() if k != "timeout"},
     timeout=dict(type="int", default=3600),

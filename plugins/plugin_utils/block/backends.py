@@ -1,3 +1,5 @@
+# Copyright: ministack developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Volume backends on a block host: LVM (Cinder's LVM driver) and plain sparse files.
 
 Both speak the same small interface, take sizes in GiB like Cinder, and name volumes and

@@ -1,3 +1,5 @@
+# Copyright: ministack developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Errors raised by the block library, worded as Cinder words them."""
 
 from __future__ import annotations

@@ -1,3 +1,5 @@
+# Copyright: ministack developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The libvirt driver: one KVM host, reached through libvirt's (remote) API.
 
 Everything the controller does on a host goes through the libvirt connection: storage pools

@@ -1,3 +1,5 @@
+# Copyright: ministack developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Image files on the controller: inspection (qemu-img info, checksums) and the file store.
 
 Glance's fields: ``checksum`` is the MD5 of the bytes, ``os_hash_algo`` sha512 and

@@ -1,3 +1,5 @@
+# Copyright: ministack developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """libvirt XML documents for domains, networks, storage pools and volumes.
 
 Pure functions over small dataclasses, so the XML can be unit-tested without libvirt.

@@ -58,7 +58,7 @@ def test_secret_round_trip_and_wrong_key():
     assert secrets.decrypt("k" * 16, stored) == "chap-secret-123"
     with pytest.raises(InvalidInput, match="cannot be decrypted"):
         secrets.decrypt("x" * 16, stored)
-    with pytest.raises(InvalidInput, match="ministack_secret_key is missing or shorter than 16"):
+    with pytest.raises(InvalidInput, match="secret_key is missing or shorter than 16 characters: set the option secret_key"):
         secrets.encrypt("short", "x")
 
 
@@ -131,6 +131,25 @@ def test_ssh_runner_quotes_each_argument(monkeypatch):
     runner.SSHRunner(host="b1", user="ops", sudo=True).run(["lvcreate", "-n", "a b;rm -rf /"])
     assert seen["argv"][-1] == "sudo -n lvcreate -n 'a b;rm -rf /'"
     assert "ops@b1" in seen["argv"]
+
+
+def test_ssh_runner_checks_host_keys_against_the_controller_file_unless_told_not_to(monkeypatch):
+    seen = []
+
+    def fake_run(argv, **kw):
+        seen.append(argv)
+
+        class P:
+            returncode, stdout, stderr = 0, "", ""
+        return P()
+
+    monkeypatch.setattr(runner.subprocess, "run", fake_run)
+    runner.runner_for({"connection": "ssh", "address": "10.0.0.5", "known_hosts": "/inv/known_hosts"}).run(["true"])
+    runner.runner_for({"connection": "ssh", "address": "10.0.0.5", "host_key_checking": False}).run(["true"])
+    checked, unchecked = (" ".join(argv) for argv in seen)
+    assert "StrictHostKeyChecking=yes" in checked and "UserKnownHostsFile=/inv/known_hosts" in checked
+    assert "ConnectTimeout=10" in checked and "accept-new" not in checked and "/dev/null" not in checked
+    assert "StrictHostKeyChecking=no" in unchecked and "UserKnownHostsFile=/dev/null" in unchecked
 
 
 def test_lvm_names_escape_snapshot_prefix_and_refuse_paths():
