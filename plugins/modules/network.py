@@ -25,10 +25,15 @@ options:
     type: str
     required: true
   cidr:
-    description: The subnet, for example C(10.5.5.0/24). Required for C(nat) and C(isolated).
+    description:
+      - The subnet, for example C(10.5.5.0/24). Required for C(nat) and C(isolated).
+      - An IPv4 network from C(/16) (65,534 addresses, the largest DHCP range libvirt accepts) to
+        C(/29) (6 addresses).
     type: str
   gateway_ip:
-    description: The host's address on the network. The first address of O(cidr) when omitted.
+    description:
+      - The host's address on the network. The first address of O(cidr) when omitted.
+      - An IPv4 host address of O(cidr), neither its network nor its broadcast address.
     type: str
   enable_dhcp:
     description: Whether libvirt serves DHCP. C(true) when a network is created without it.
@@ -41,7 +46,7 @@ options:
     description: For O(mode=bridged), the existing host bridge to join.
     type: str
   mtu:
-    description: MTU of the network (1500 when omitted).
+    description: MTU of the network (1500 when omitted), from 576 to 65535.
     type: int
   dns_nameservers:
     description: DNS servers written into the guests' network_data.json.

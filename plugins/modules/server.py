@@ -81,7 +81,7 @@ options:
     type: bool
     default: true
   timeout:
-    description: Seconds to wait for the domain to run.
+    description: Seconds to wait for the domain to run, 1 to 86400.
     type: int
     default: 180
   state:

@@ -20,6 +20,16 @@ class CommandFailed(BlockError):
         super().__init__(f"Command {argv[0]} failed (exit {rc}): {tail}")
 
 
+class CommandTimedOut(BlockError):
+    """A host command ran past its time limit (killed). One line; the argv is not shown, it may
+    hold a secret."""
+
+    def __init__(self, command, seconds):
+        self.command = command
+        self.seconds = seconds
+        super().__init__(f"Command {command} did not finish within {seconds:g} s and was stopped.")
+
+
 class InvalidInput(BlockError):
     """Bad request: the message names the field and the fix."""
 

@@ -271,7 +271,9 @@ class Volume(_BlockResource):
                 backend.create(name, size)
             self.on_rollback(lambda: backend.delete(name))
             if image is not None:
-                backend.copy_image(image["location"][len("file://"):], image.get("disk_format") or "raw", name)
+                # the image file is the controller's: a remote block host gets a staged copy
+                with backend.image_on_host(image["location"][len("file://"):]) as image_path:
+                    backend.copy_image(image_path, image.get("disk_format") or "raw", name)
         except BlockError as err:
             if backend.exists(name):
                 backend.delete(name)
@@ -654,7 +656,8 @@ class VolumeService(_BlockResource):
             "disabled_reason": p.get("disabled_reason"),
             "_config": {"connection": dict(p.get("connection") or {"connection": "local"}), "backend_config": config,
                         "volume_group": p.get("volume_group") if backend == "lvm" else None,
-                        "target_port": p.get("target_port") or targets.PORT},
+                        "target_port": require_int("target_port", p.get("target_port"), minimum=1,
+                                                   maximum=65535) or targets.PORT},
         }
 
     def _values(self, desired):

@@ -15,7 +15,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from .errors import CommandFailed
+from .errors import CommandFailed, CommandTimedOut
 
 
 @dataclass
@@ -48,12 +48,19 @@ class Runner:
             argv = ["sudo", "-n", *argv]
         return argv
 
-    def _execute(self, argv, input_text):  # pragma: no cover - abstract
+    def _execute(self, argv, input_text, timeout):  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def run(self, argv, check=True, input_text=None, secrets=()):
+    def run(self, argv, check=True, input_text=None, secrets=(), timeout=None):
+        """Run argv; ``timeout`` (seconds) overrides the runner's for work that grows with a size.
+        A timeout is a BlockError of one line naming the command only (never its arguments,
+        which may hold a CHAP password)."""
         full = self._wrap(argv)
-        proc = self._execute(full, input_text)
+        limit = self.timeout if timeout is None else timeout
+        try:
+            proc = self._execute(full, input_text, limit)
+        except subprocess.TimeoutExpired:
+            raise CommandTimedOut(str(argv[0]), limit) from None
         result = Result(proc.returncode, proc.stdout, proc.stderr)
         if check and result.rc != 0:
             raise CommandFailed(
@@ -74,20 +81,25 @@ class Runner:
         ``input_text`` (which may hold secrets) is written to stdin and closed. Returns a
         Result whose ``stdout`` is empty (the lines went to ``on_line``); stderr is redacted.
         """
+        limit = self.timeout if timeout is None else timeout
         proc = subprocess.Popen(self._local_argv(self._wrap(argv)), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True, bufsize=1)
         errors = []
         reader = threading.Thread(target=lambda: errors.append(proc.stderr.read()), daemon=True)
         reader.start()
-        deadline = time.monotonic() + (timeout or self.timeout)
+        deadline = time.monotonic() + limit
         try:
             proc.stdin.write(input_text or "")
             proc.stdin.close()
             for line in proc.stdout:
                 on_line(line.rstrip("\n"))
                 if time.monotonic() > deadline:
-                    raise subprocess.TimeoutExpired(argv, timeout or self.timeout)
+                    raise CommandTimedOut(str(argv[0]), limit)
             proc.wait(timeout=max(1.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            raise CommandTimedOut(str(argv[0]), limit) from None
         except BaseException:
             proc.kill()
             proc.wait()
@@ -114,9 +126,9 @@ class LocalRunner(Runner):
     def _local_argv(self, full):
         return full
 
-    def _execute(self, argv, input_text):
+    def _execute(self, argv, input_text, timeout):
         return subprocess.run(
-            argv, input=input_text, capture_output=True, text=True, timeout=self.timeout, check=False
+            argv, input=input_text, capture_output=True, text=True, timeout=timeout, check=False
         )
 
 
@@ -164,13 +176,13 @@ class SSHRunner(Runner):
         remote = " ".join(shlex.quote(a) for a in full)
         return [*ssh, target, "--", remote]
 
-    def _execute(self, argv, input_text):
+    def _execute(self, argv, input_text, timeout):
         proc = subprocess.run(
             self._local_argv(argv),
             input=input_text,
             capture_output=True,
             text=True,
-            timeout=self.timeout,
+            timeout=timeout,
             check=False,
         )
         if proc.returncode == 255:
@@ -198,9 +210,9 @@ class PodmanRunner(Runner):
     def _local_argv(self, full):
         return ["podman", "exec", "-i", self.container, *full]
 
-    def _execute(self, argv, input_text):
+    def _execute(self, argv, input_text, timeout):
         return subprocess.run(self._local_argv(argv), input=input_text,
-                              capture_output=True, text=True, timeout=self.timeout, check=False)
+                              capture_output=True, text=True, timeout=timeout, check=False)
 
 
 def runner_for(host_vars):
