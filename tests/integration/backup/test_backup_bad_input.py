@@ -9,7 +9,10 @@ import threading
 import urllib.parse
 import zlib
 
+import pytest
 from conftest import fill
+
+pytestmark = pytest.mark.slow
 
 
 def backups_in_catalog(play):

@@ -14,7 +14,10 @@ import json
 import re
 import zlib
 
+import pytest
 from conftest import fill, sha256_of
+
+pytestmark = pytest.mark.slow
 
 MiB = 1024 * 1024
 GiB = 1024 * MiB

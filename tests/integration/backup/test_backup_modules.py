@@ -10,7 +10,14 @@ from __future__ import annotations
 import sqlite3
 import time
 
+import pytest
 from conftest import fill, sha256_of
+
+# Not in the test command yet: on the shared machine its runs were cut by other suites (the Swift
+# functional tests empty the test account's containers; the proxy was redeployed). Its first 16
+# steps passed (create, check mode, idempotence, set, info, in-use refused then forced through a
+# temporary snapshot, delete refused with a child, restore into a new volume twice).
+pytestmark = pytest.mark.full
 
 
 def set_status(play, table, name, status):
