@@ -35,6 +35,8 @@ from __future__ import annotations
 
 import shlex
 import subprocess
+import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Optional
@@ -275,6 +277,43 @@ class Runner:
                                redact(result.stdout or "", masked), redact(result.stderr, masked))
         return result
 
+    def _local_argv(self, full):  # pragma: no cover - abstract
+        """The command this machine runs for ``full`` (the wrapped argv)."""
+        raise NotImplementedError
+
+    def stream(self, argv, on_line, input_text=None, secrets=(), timeout=None):
+        """Run a long command, calling ``on_line(line)`` for each stdout line as it comes.
+
+        ``input_text`` (which may hold secrets) is written to stdin and closed. Returns a
+        Result whose ``stdout`` is empty (the lines went to ``on_line``); stderr is redacted.
+        """
+        limit = self.timeout if timeout is None else timeout
+        proc = subprocess.Popen(self._local_argv(self._wrap(argv)), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, bufsize=1)
+        errors = []
+        reader = threading.Thread(target=lambda: errors.append(proc.stderr.read()), daemon=True)
+        reader.start()
+        deadline = time.monotonic() + limit
+        try:
+            proc.stdin.write(input_text or "")
+            proc.stdin.close()
+            for line in proc.stdout:
+                on_line(line.rstrip("\n"))
+                if time.monotonic() > deadline:
+                    raise self.timed_out(str(argv[0]), limit)
+            proc.wait(timeout=max(1.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            raise self.timed_out(str(argv[0]), limit) from None
+        except BaseException:
+            proc.kill()
+            proc.wait()
+            raise
+        finally:
+            reader.join(timeout=5)
+        return Result(proc.returncode, "", redact("".join(errors), secrets))
+
     def write_file(self, path, content, mode="0600"):
         """Write a small file atomically (temp file + rename) with the given mode; the content
         travels on stdin (it may hold a CHAP secret)."""
@@ -291,6 +330,9 @@ class Runner:
 
 @dataclass
 class LocalRunner(Runner):
+    def _local_argv(self, full):
+        return full
+
     def _execute(self, argv, input_text, timeout):
         return subprocess.run(argv, input=input_text, capture_output=True, text=True, timeout=timeout,
                               check=False)
@@ -325,6 +367,9 @@ class SSHRunner(Runner):
 
     def where(self) -> str:
         return describe({"connection": "ssh", "address": self.host, "user": self.user, "port": self.port})
+
+    def _local_argv(self, full):
+        return self.command(full)
 
     def command(self, argv):
         """The local argv that runs ``argv`` (already wrapped) on the host."""
@@ -368,6 +413,9 @@ class PodmanRunner(Runner):
 
     def where(self) -> str:
         return f"podman container {self.container}"
+
+    def _local_argv(self, full):
+        return ["podman", "exec", "-i", self.container, *full]
 
     def _execute(self, argv, input_text, timeout):
         return subprocess.run(["podman", "exec", "-i", self.container, *argv], input=input_text,
