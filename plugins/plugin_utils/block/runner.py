@@ -10,7 +10,8 @@ config file) travel on stdin and are masked in error messages when given in ``se
 
 from __future__ import annotations
 
-import subprocess  # noqa: F401  # pylint: disable=unused-import  (tests patch runner.subprocess.run)
+# Tests patch runner.subprocess.run.
+import subprocess  # noqa: F401  # pylint: disable=unused-import
 from dataclasses import dataclass
 
 from .. import hostrunner
