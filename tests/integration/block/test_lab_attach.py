@@ -4,7 +4,7 @@ The inventory names each host's address and one SSH key, nothing else (no block_
 no libvirt URI). block_host registers h2 (file backend, tgt) through the host runner built from
 those variables; kvm_host registers h1; a server boots on h1, and a volume from h2 attaches to it:
 QEMU on h1 logs in to tgt on h2 (the I_T nexus is read on h2). The volume is then detached and
-everything removed. Brings up its own two-host lab (blkattach, or <MINISTACK_LAB>-attach)."""
+everything removed. Brings up its own two-host lab (blkattach, or <MINISTACK_LAB>att)."""
 
 from __future__ import annotations
 
@@ -26,8 +26,8 @@ from tests.helpers import guest
 # Run it with `python -m pytest -m full tests/integration/block/test_lab_attach.py`.
 pytestmark = [pytest.mark.lab, pytest.mark.vm, pytest.mark.slow, pytest.mark.full]
 ROOT = pathlib.Path(__file__).resolve().parents[3]
-# its own lab: <MINISTACK_LAB>-attach when an engineer has a lab name, else blkattach
-LAB = f"{os.environ['MINISTACK_LAB']}-attach" if os.environ.get("MINISTACK_LAB") else "blkattach"
+# its own lab: <MINISTACK_LAB>att when an engineer has a lab name (lab names: letters and digits), else blkattach
+LAB = f"{os.environ['MINISTACK_LAB'][:13]}att" if os.environ.get("MINISTACK_LAB") else "blkattach"
 ENV = dict(os.environ, MINISTACK_LAB=LAB, CONTAINERS_CONF=str(ROOT / "lab" / "containers.conf"))
 STATE = ROOT / "lab" / "state" / LAB
 
