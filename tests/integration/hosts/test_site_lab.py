@@ -127,8 +127,7 @@ def test_a_host_whose_key_changed_is_refused_naming_the_host_and_the_file(cloud)
         import libvirt
 
         libvirt.registerErrorHandler(lambda *_: None, None)
-        uri = (f"qemu+libssh://root@{address}/system?sshauth=privkey&keyfile={STATE / 'id_ed25519'}"
-               f"&known_hosts={known_hosts}&known_hosts_verify=normal")
+        uri = f"qemu+libssh2://root@{address}/system?sshauth=privkey&keyfile={STATE / 'id_ed25519'}&known_hosts={known_hosts}"
         with pytest.raises(libvirt.libvirtError, match=rf"(?s){re.escape(address)}.*{re.escape(str(known_hosts))}"):
             libvirt.open(uri)
     finally:
