@@ -108,6 +108,11 @@ def test_block_host_from_inventory_and_attach_to_a_lab_compute_host(lab_hosts, t
             {"name": "Create", "ministack.cloud.server": {"name": name, "image": "cirros6", "flavor": "m1.tiny",
                                                           "key_name": "k", "network": net,
                                                           "availability_zone": "nova:h1"}, "register": "s"},
+            # A hot-unplug needs the guest's cooperation (ACPI eject): one asked for while the guest
+            # is still booting under TCG is lost ("did not release it within 30 s", seen at load 20).
+            # Like the walkthrough, wait until the guest has booted.
+            {"name": "Booted", "ministack.cloud.server_console": {"server": name}, "register": "c",
+             "until": "'login ready' in c.console_log", "retries": 150, "delay": 2},
             {"name": "Volume", "ministack.cloud.volume": {"name": vol, "size": 1}, "register": "v"},
             {"name": "Attach", "ministack.cloud.server_volume": {"server": name, "volume": vol}, "register": "a"},
         ]},
