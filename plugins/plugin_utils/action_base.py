@@ -15,7 +15,8 @@ What the base does, in order: validates the task's arguments against the module'
 argument_spec (one message naming the field); opens the catalog chosen by the task var
 ``ministack_catalog``, else $MINISTACK_CATALOG, else ``<inventory_dir>/.ministack/catalog.db``,
 else ``~/.ministack/catalog.db``; runs the resource's read-compare-apply in one write
-transaction (rolled back in check mode) or, for info modules, in a read snapshot; turns any
+transaction (rolled back in check mode) or, for info modules, in a read snapshot, with the host
+work after it and no lock held (``workflow.execute``, the transaction rule); turns any
 catalog error into one failure message; returns the diff only in diff mode; and strips
 every no_log value from the result.
 """
@@ -28,7 +29,8 @@ from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.parameters import remove_values
 from ansible.plugins.action import ActionBase
 
-from .catalog import CatalogError, open_catalog
+from . import workflow
+from .catalog import CatalogError, open_catalog, tasks
 
 _MODULES = "ansible_collections.ministack.cloud.plugins.modules."
 
@@ -78,6 +80,8 @@ class CatalogAction(ActionBase):
             url, base_dir = catalog_location(task_vars, self._templar)
             catalog = open_catalog(url, base_dir=base_dir)
             self._display.vvv(f"ministack catalog: {catalog.display_url}", host=task_vars.get("inventory_hostname"))
+            # A run that was killed left its in-between statuses: settle them first.
+            settled = [] if check_mode else tasks.settle_stale(catalog)
             outcome = self._execute(catalog, resource, check_mode)
         except CatalogError as err:
             result.update(failed=True, msg=str(err))
@@ -87,6 +91,8 @@ class CatalogAction(ActionBase):
             result.pop("diff", None)
         if resource.warnings:
             result.setdefault("warnings", []).extend(resource.warnings)
+        if settled:
+            result.setdefault("warnings", []).extend(f"Settled {why}" for why in settled)
         if resource.hide_result:
             # A secret handed out once (a generated private key): the registered variable
             # keeps it, the output and logs show "censored".
@@ -95,13 +101,4 @@ class CatalogAction(ActionBase):
 
     @staticmethod
     def _execute(catalog, resource, check_mode: bool) -> dict:
-        if resource.read_only:
-            with catalog.read() as tx:
-                return resource.run(tx)
-        try:
-            with catalog.begin(dry_run=check_mode) as tx:
-                outcome = resource.run(tx)
-        except BaseException:
-            resource.rolled_back()
-            raise
-        return outcome
+        return workflow.execute(catalog, resource, check_mode)

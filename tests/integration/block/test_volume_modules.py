@@ -119,9 +119,8 @@ def test_volume_from_image_has_the_image_bytes(play):
 def test_a_volume_left_on_a_deleted_server_can_be_detached_and_deleted(play):
     """The state older runs left behind: the server is deleted, the volume still `in-use` with
     an attachment to it. server_volume state=absent frees it; then the volume goes."""
-    from sqlalchemy import insert, select, update
-
     from ansible_collections.ministack.cloud.plugins.plugin_utils.catalog import open_catalog
+    from sqlalchemy import insert, select, update
 
     made = play("e2e_step.yml", step="volume", volume="stranded", size=1)
     vol = made.result["volume"]
