@@ -183,6 +183,8 @@ class Volume(_BlockResource):
     def measure(self, catalog):
         """Before transaction 1 (no lock held): the free space the scheduler or an extend
         needs, measured on the block hosts and recorded in short transactions."""
+        if self.check_mode:
+            return  # the figures last recorded serve a preview
         with catalog.read() as tx:
             current = self.find(tx)
             self.wait_for = None
