@@ -30,7 +30,8 @@ from ansible.module_utils.common.parameters import remove_values
 from ansible.plugins.action import ActionBase
 
 from . import workflow
-from .catalog import CatalogError, open_catalog, tasks
+from .catalog import open_catalog, tasks
+from .errors import MinistackError
 
 _MODULES = "ansible_collections.ministack.cloud.plugins.modules."
 
@@ -83,7 +84,7 @@ class CatalogAction(ActionBase):
             # A run that was killed left its in-between statuses: settle them first.
             settled = [] if check_mode else tasks.settle_stale(catalog)
             outcome = self._execute(catalog, resource, check_mode)
-        except CatalogError as err:
+        except MinistackError as err:  # the one root: catalog, scheduler, block, ... as worded
             result.update(failed=True, msg=str(err))
             return remove_values(result, no_log_values)
         result.update(outcome)

@@ -25,7 +25,7 @@ import os
 import time
 
 from .catalog import tasks
-from .catalog.errors import CatalogError
+from .errors import MinistackError
 
 POLL_S = 0.5
 #: tests only: seconds to wait before each host work, so that a test can look at (or kill)
@@ -76,7 +76,7 @@ def run_job(catalog, job) -> None:
             failed(tx, reason, not failures)
             tasks.end(tx, task_id)
         if isinstance(err, Exception):
-            raise CatalogError(reason) from err
+            raise MinistackError(reason) from err
         raise
     with catalog.begin() as tx:
         if done is not None:

@@ -11,6 +11,7 @@ import pytest
 
 LIBRARY = pathlib.Path(__file__).resolve().parents[2] / "plugins" / "plugin_utils"
 BOTTOM = ("catalog", "scheduler", "ring")
+ALLOWED = (*BOTTOM, "errors")  # the one error root, plugin_utils/errors.py
 PREFIX = "ansible_collections.ministack.cloud.plugins.plugin_utils"
 DRIVER_LIBRARIES = ("libvirt", "libvirt_qemu", "libvirt_lxc", "openstack", "swiftclient")
 
@@ -54,7 +55,7 @@ def test_bottom_layers_import_no_service_and_no_driver(path):
         if target[0] == "<top>":
             if target[1] in DRIVER_LIBRARIES:
                 wrong.append(f"line {line}: imports the driver library {target[1]}")
-        elif target and target[0] not in BOTTOM:
+        elif target and target[0] not in ALLOWED:
             wrong.append(f"line {line}: imports plugin_utils.{'.'.join(target)}")
     assert not wrong, f"{path.relative_to(LIBRARY)} " + "; ".join(wrong)
 
@@ -69,3 +70,16 @@ def test_the_check_sees_an_upward_import(tmp_path, monkeypatch):
     monkeypatch.setitem(globals(), "LIBRARY", tmp_path)
     found = [t for _line, t in _imports(fake / "x.py") if t[0] not in BOTTOM and t[0] != "<top>"]
     assert ("compute", "driver") in found
+
+
+def test_every_library_error_has_the_one_root():
+    from ansible_collections.ministack.cloud.plugins.plugin_utils.block.errors import BlockError
+    from ansible_collections.ministack.cloud.plugins.plugin_utils.catalog.errors import CatalogError
+    from ansible_collections.ministack.cloud.plugins.plugin_utils.compute import ComputeError
+    from ansible_collections.ministack.cloud.plugins.plugin_utils.errors import MinistackError
+    from ansible_collections.ministack.cloud.plugins.plugin_utils.objectstore.client import ObjectStoreError
+    from ansible_collections.ministack.cloud.plugins.plugin_utils.ring.errors import RingError
+    from ansible_collections.ministack.cloud.plugins.plugin_utils.scheduler.errors import SchedulerError
+
+    for error in (BlockError, CatalogError, ComputeError, ObjectStoreError, RingError, SchedulerError):
+        assert issubclass(error, MinistackError), error

@@ -7,7 +7,8 @@ from datetime import timedelta
 
 import pytest
 from ansible_collections.ministack.cloud.plugins.plugin_utils import workflow
-from ansible_collections.ministack.cloud.plugins.plugin_utils.catalog import CatalogError, tasks
+from ansible_collections.ministack.cloud.plugins.plugin_utils.catalog import tasks
+from ansible_collections.ministack.cloud.plugins.plugin_utils.errors import MinistackError
 from sqlalchemy import insert, select, update
 
 
@@ -90,7 +91,7 @@ def test_every_undo_step_runs_and_every_failure_is_reported(catalog):
         undo.add("third undo", lambda: ran.append("third"))
         raise OSError("lvcreate failed")
 
-    with pytest.raises(CatalogError) as err:
+    with pytest.raises(MinistackError) as err:
         workflow.execute(catalog, _Resource(work), check_mode=False)
     assert ran == ["third", "first"]
     assert str(err.value) == "lvcreate failed. Undoing it failed too: second undo: target busy"
