@@ -83,3 +83,8 @@ def test_every_library_error_has_the_one_root():
 
     for error in (BlockError, CatalogError, ComputeError, ObjectStoreError, RingError, SchedulerError):
         assert issubclass(error, MinistackError), error
+
+
+def test_no_import_circle_between_compute_networks_and_servers():
+    imported = {t for _line, t in _imports(LIBRARY / "compute" / "networks.py")}
+    assert ("compute", "servers") not in imported

@@ -24,6 +24,7 @@ except ImportError:
 from ..catalog import Conflict, InvalidInput, NotFound, find_project
 from ..catalog.resource import Resource, iso, require_int, require_name
 from . import xmlgen
+from .hosts import libvirt_host
 
 MODES = ("nat", "isolated", "bridged")
 OPENSTACK_MAC_PREFIX = (0xFA, 0x16, 0x3E)  # Neutron's default base_mac
@@ -216,8 +217,6 @@ class NetworkInfo(Resource):
 
 def realize_on_hosts(catalog, record: dict, absent: bool = False, check_mode: bool = False) -> list:
     """Make every registered KVM host's libvirt network match the record; returns the hosts changed."""
-    from .servers import libvirt_host
-
     with catalog.read() as tx:
         services = tx.all(select(tx.t.compute_services).order_by(tx.t.compute_services.c.host))
     row = {"libvirt_network": record["libvirt_network"], "bridge": record["bridge"], "network_mode": record["mode"],

@@ -56,6 +56,7 @@ from ..scheduler import NoValidHost as SchedulerNoValidHost
 from ..scheduler import SchedulerError, select_hosts
 from . import ComputeError, configdrive, networks, xmlgen
 from . import driver as drv
+from .hosts import libvirt_host
 from .images import image_path, image_record, require_image
 
 GiB = 1024 ** 3
@@ -141,14 +142,6 @@ def service_row(tx, host: str) -> dict:
     if row is None:
         raise NotFound(f"Compute host {host} could not be found.")
     return row
-
-
-def libvirt_host(service: dict) -> drv.LibvirtHost:
-    caps = service.get("capabilities") or {}
-    uri = service.get("libvirt_uri") or service.get("connection_uri") or "qemu:///system"
-    return drv.LibvirtHost(uri, virt_type=caps.get("virt_type", "qemu"),
-                           instances_pool=caps.get("instances_pool", drv.INSTANCES_POOL),
-                           images_pool=caps.get("images_pool", drv.IMAGES_POOL))
 
 
 # -------------------------------------------------------------------- the record
