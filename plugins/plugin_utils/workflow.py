@@ -28,9 +28,18 @@ from .catalog import tasks
 from .errors import MinistackError
 
 POLL_S = 0.5
-#: tests only: seconds to wait before each host work, so that a test can look at (or kill)
-#: a run while it holds its in-between status. Unset in real use.
-DELAY_ENV = "MINISTACK_TEST_HOST_WORK_DELAY"
+#: tests only: a file path; each host work waits (10 min at most) until the file exists, so
+#: that a test can look at (or kill) a run while it holds its in-between status. Unset in
+#: real use.
+GATE_ENV = "MINISTACK_TEST_HOST_WORK_GATE"
+GATE_MAX_S = 600.0
+
+
+def _test_gate() -> None:
+    gate = os.environ.get(GATE_ENV)
+    deadline = time.monotonic() + GATE_MAX_S
+    while gate and not os.path.exists(gate) and time.monotonic() < deadline:
+        time.sleep(0.2)
 
 
 class Undo:
@@ -63,9 +72,7 @@ def run_job(catalog, job) -> None:
     task_id, work, done, failed = job
     undo = Undo()
     try:
-        delay = float(os.environ.get(DELAY_ENV) or 0)
-        if delay > 0:
-            time.sleep(delay)
+        _test_gate()
         work(undo)
     except BaseException as err:
         failures = undo.run()

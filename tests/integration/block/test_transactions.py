@@ -4,8 +4,8 @@ While a volume is being created, the host work holds no catalog lock: another pl
 to its end meanwhile, sees the volume ``creating`` and gets Cinder's refusals. A run killed
 with SIGKILL in the middle leaves its in-between status, which the next run settles to
 ``error`` with the reason; the volume can then be deleted. Two runs creating one name at
-the same moment make one volume. The host step is stretched with the test-only
-MINISTACK_TEST_HOST_WORK_DELAY, so that the tests can look at (and kill) a run mid-way."""
+the same moment make one volume. The host step waits for a file (the test-only
+MINISTACK_TEST_HOST_WORK_GATE), so that the tests can look at (and kill) a run mid-way."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ import pytest
 from fixtures.block.play import ROOT, Play
 
 PLAYBOOKS = pathlib.Path(__file__).parent / "playbooks"
-DELAY = "MINISTACK_TEST_HOST_WORK_DELAY"
+GATE = "MINISTACK_TEST_HOST_WORK_GATE"
 
 
 @pytest.fixture
@@ -35,12 +35,12 @@ def play(tmp_path):
 
 
 def _start(play, tmp_path, tag, **extra):
-    """ansible-playbook in the background, its host step stretched to 12 s."""
+    """ansible-playbook in the background, its host step held until tmp_path/gate exists."""
     import json
 
     vars_file = tmp_path / f"bg-{tag}.json"
     vars_file.write_text(json.dumps({**play.extravars, **extra}))
-    env = {**os.environ, DELAY: "12", "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
+    env = {**os.environ, GATE: str(tmp_path / "gate"), "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
            "ANSIBLE_STDOUT_CALLBACK": "json", "ANSIBLE_NOCOLOR": "1"}
     return subprocess.Popen([str(ROOT / ".venv" / "bin" / "ansible-playbook"), str(PLAYBOOKS / "e2e_step.yml"),
                              "-e", f"@{vars_file}"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -101,6 +101,7 @@ def test_another_playbook_runs_meanwhile_and_racing_creates_make_one(play, tmp_p
         assert f"volume {row['id']} is creating" in refused["msg"]
         assert snapped["failed"] and f"Volume {row['id']} status must be available, but current status is: " \
                                      "creating." in snapped["msg"]
+        (tmp_path / "gate").touch()  # let the host step go on
         out_a, _ = first.communicate(timeout=300)
         out_b, _ = second.communicate(timeout=300)
     finally:

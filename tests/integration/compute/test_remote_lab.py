@@ -35,7 +35,7 @@ def lab_compute_host():
     for name in hosts:
         if name in lab and lab[name].get("libvirt_uri"):
             probe = subprocess.run(["virsh", "-c", lab[name]["libvirt_uri"], "version"], capture_output=True,
-                                   timeout=20, check=False)
+                                   timeout=90, check=False)  # a loaded machine: qemu+ssh takes seconds
             if probe.returncode == 0:
                 return name, lab[name], inv["all"]["vars"]["ansible_ssh_private_key_file"]
     return None
