@@ -68,7 +68,7 @@ def test_server_on_a_remote_compute_host(tmp_path):
                                                           "key_name": "k", "network": net,
                                                           "availability_zone": f"nova:{host}"}, "register": "s"},
             {"name": "Console", "ministack.cloud.server_console": {"server": name}, "register": "c",
-             "until": "'login ready' in c.console_log", "retries": 40, "delay": 3},
+             "until": "'login ready' in c.console_log", "retries": 100, "delay": 3},
             {"ministack.cloud.volume_service": {"host": "localhost@file", "backend": "file", "target_ip": portal,
                                                 "backend_config": {"file_directory": str(volumes),
                                                                    "file_capacity_gib": 4}}},
