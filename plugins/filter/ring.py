@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 from ansible_collections.ministack.cloud.plugins.plugin_utils import ring as ringlib
+from ansible_collections.ministack.cloud.plugins.plugin_utils.ring.policies import storage_policies
 
 
 def _fail(exc):
@@ -42,6 +43,15 @@ def ring_nodes(ring, account, container=None, object=None, hash_path_prefix="", 
         _fail(exc)
 
 
+def swift_storage_policies(declared, replicas=3):
+    """``object_storage_policies`` checked and completed (one message naming the policy and field)."""
+    try:
+        return storage_policies(declared, replicas)
+    except ringlib.RingError as exc:
+        _fail(exc)
+
+
 class FilterModule:
     def filters(self):
-        return {"ring_rebalance": ring_rebalance, "ring_partition": ring_partition, "ring_nodes": ring_nodes}
+        return {"ring_rebalance": ring_rebalance, "ring_partition": ring_partition, "ring_nodes": ring_nodes,
+                "swift_storage_policies": swift_storage_policies}

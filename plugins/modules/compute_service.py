@@ -94,6 +94,8 @@ options:
       - Fails, writing nothing, when the host cannot be reached.
     type: bool
     default: false
+requirements:
+  - libvirt-python >= 9.0 (libvirt's API to the KVM hosts), for O(discover=true)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
@@ -253,6 +255,7 @@ compute_service:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.ministack.cloud.plugins.module_utils.catalog import CATALOG_SPEC
 
 ARGUMENT_SPEC = dict(
     host=dict(type="str", required=True, aliases=["name"]),
@@ -275,6 +278,7 @@ ARGUMENT_SPEC = dict(
     disabled_reason=dict(type="str"),
     forced_down=dict(type="bool"),
     discover=dict(type="bool", default=False),
+    **CATALOG_SPEC,
 )
 
 

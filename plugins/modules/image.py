@@ -184,6 +184,7 @@ image:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.ministack.cloud.plugins.module_utils.catalog import CATALOG_SPEC
 
 ARGUMENT_SPEC = dict(
     name=dict(type="str", required=True),
@@ -199,6 +200,7 @@ ARGUMENT_SPEC = dict(
     tags=dict(type="list", elements="str"),
     project=dict(type="str"),
     state=dict(type="str", choices=["present", "absent"], default="present"),
+    **CATALOG_SPEC,
 )
 
 

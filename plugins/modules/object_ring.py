@@ -29,9 +29,10 @@ options:
     type: path
     required: true
   ring:
-    description: Which ring.
+    description:
+      - Which ring. C(account), C(container), C(object) (storage policy 0), or C(object-<index>) for the
+        object ring of storage policy <index> (C(object-1), C(object-2), ...), as Swift names them.
     type: str
-    choices: [account, container, object]
     required: true
   devices:
     description:
@@ -49,9 +50,20 @@ options:
     type: int
     default: 10
   replicas:
-    description: Replicas of every partition; may be fractional.
+    description:
+      - Replicas of every partition; may be fractional. Default 3, or for an erasure-coded policy's ring
+        (O(ec_num_data_fragments)) the number of fragments.
     type: float
-    default: 3
+  ec_num_data_fragments:
+    description:
+      - For the ring of an erasure-coded storage policy, its data fragments (Swift's C(ec_num_data_fragments)).
+        With O(ec_num_parity_fragments), the ring holds one "replica" per fragment, C(ndata + nparity), each on
+        a different device and spread over regions, zones and servers by the same rules as replicas (Swift's
+        proxy refuses an EC policy whose ring has another replica count).
+    type: int
+  ec_num_parity_fragments:
+    description: For the ring of an erasure-coded storage policy, its parity fragments (Swift's C(ec_num_parity_fragments)).
+    type: int
   min_part_hours:
     description: Hours before a partition that moved may move again. Swift suggests 24 in production.
     type: int
@@ -89,9 +101,12 @@ seealso:
 """
 
 EXAMPLES = r"""
+# The ring files are kept on the controller (here beside the playbook); the object roles copy
+# them to the hosts. swift_hash_path_prefix/suffix are swift.conf's values: keep the real ones
+# in Ansible Vault; they must never change once objects are stored.
 - name: Object ring over three zones (swift-ring-builder object.builder create 10 3 1; add ...; rebalance)
   ministack.cloud.object_ring:
-    path: /etc/swift
+    path: "{{ playbook_dir }}/rings"
     ring: object
     part_power: 10
     replicas: 3
@@ -102,6 +117,14 @@ EXAMPLES = r"""
       - {region: 1, zone: 3, ip: 10.0.0.13, port: 6200, device: sdb, weight: 100}
   register: object_ring
 
+- name: Ring of storage policy 2, erasure-coded 4+2 (six fragments per partition, each on its own device)
+  ministack.cloud.object_ring:
+    path: /etc/swift
+    ring: object-2
+    ec_num_data_fragments: 4
+    ec_num_parity_fragments: 2
+    devices: "{{ object_devices }}"   # at least six devices, spread over servers and zones
+
 - name: Print it as swift-ring-builder does
   ansible.builtin.debug:
     msg: "{{ object_ring.partitions }} partitions, {{ object_ring.replicas }} replicas,
@@ -109,8 +132,12 @@ EXAMPLES = r"""
 
 - name: Look an object up in the kept ring
   ansible.builtin.debug:
-    msg: "{{ lookup('ansible.builtin.file', '/etc/swift/object.builder.json') | from_json
-             | ministack.cloud.ring_nodes('AUTH_test', 'c', 'o', prefix, suffix) | map(attribute='ip') }}"
+    msg: "{{ lookup('ansible.builtin.file', playbook_dir ~ '/rings/object.builder.json') | from_json
+             | ministack.cloud.ring_nodes('AUTH_test', 'c', 'o', swift_hash_path_prefix, swift_hash_path_suffix)
+             | map(attribute='ip') }}"
+  vars:
+    swift_hash_path_prefix: ""
+    swift_hash_path_suffix: changeme
 """
 
 RETURN = r"""
@@ -193,10 +220,12 @@ from ansible.module_utils.basic import AnsibleModule
 
 ARGUMENT_SPEC = dict(
     path=dict(type="path", required=True),
-    ring=dict(type="str", required=True, choices=["account", "container", "object"]),
+    ring=dict(type="str", required=True),
     devices=dict(type="list", elements="dict", required=True),
     part_power=dict(type="int", default=10),
-    replicas=dict(type="float", default=3),
+    replicas=dict(type="float"),
+    ec_num_data_fragments=dict(type="int"),
+    ec_num_parity_fragments=dict(type="int"),
     min_part_hours=dict(type="int", default=1),
     overload=dict(type="float", default=0.0),
     seed=dict(type="int"),

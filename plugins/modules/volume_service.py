@@ -131,6 +131,7 @@ service:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.ministack.cloud.plugins.module_utils.catalog import CATALOG_SPEC
 
 ARGUMENT_SPEC = dict(
     host=dict(type="str", required=True),
@@ -146,6 +147,7 @@ ARGUMENT_SPEC = dict(
     connection=dict(type="dict"),
     enabled=dict(type="bool", default=True),
     disabled_reason=dict(type="str"),
+    **CATALOG_SPEC,
 )
 
 

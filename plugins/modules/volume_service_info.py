@@ -48,9 +48,11 @@ table:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.ministack.cloud.plugins.module_utils.catalog import CATALOG_SPEC
 
 ARGUMENT_SPEC = dict(
     host=dict(type="str"),
+    **CATALOG_SPEC,
 )
 
 

@@ -1,3 +1,5 @@
+# Copyright: ministack developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Attach an iSCSI export to a libvirt domain as a network disk (Nova's LibvirtISCSIVolumeDriver
 without the kernel initiator: QEMU's own libiscsi client logs in, so the compute host needs no
 iscsiadm, no /dev/sdX and no multipath).

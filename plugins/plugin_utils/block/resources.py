@@ -768,7 +768,8 @@ class VolumeService(_BlockResource):
             "disabled_reason": p.get("disabled_reason"),
             "_config": {"connection": dict(p.get("connection") or {"connection": "local"}), "backend_config": config,
                         "volume_group": p.get("volume_group") if backend == "lvm" else None,
-                        "target_port": p.get("target_port") or targets.PORT},
+                        "target_port": require_int("target_port", p.get("target_port"), minimum=1,
+                                                   maximum=65535) or targets.PORT},
         }
 
     def _values(self, desired):

@@ -1,3 +1,5 @@
+# Copyright: ministack developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Run commands on a block host, locally or over SSH, always as argv lists.
 
 The controller drives block hosts the way Cinder's SAN drivers do: one command at a time
@@ -11,7 +13,7 @@ import shlex
 import subprocess
 from dataclasses import dataclass, field
 
-from .errors import CommandFailed
+from .errors import CommandFailed, CommandTimedOut
 
 
 @dataclass
@@ -44,12 +46,19 @@ class Runner:
             argv = ["sudo", "-n", *argv]
         return argv
 
-    def _execute(self, argv, input_text):  # pragma: no cover - abstract
+    def _execute(self, argv, input_text, timeout):  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def run(self, argv, check=True, input_text=None, secrets=()):
+    def run(self, argv, check=True, input_text=None, secrets=(), timeout=None):
+        """Run argv; ``timeout`` (seconds) overrides the runner's for work that grows with a size.
+        A timeout is a BlockError of one line naming the command only (never its arguments,
+        which may hold a CHAP password)."""
         full = self._wrap(argv)
-        proc = self._execute(full, input_text)
+        limit = self.timeout if timeout is None else timeout
+        try:
+            proc = self._execute(full, input_text, limit)
+        except subprocess.TimeoutExpired:
+            raise CommandTimedOut(str(argv[0]), limit) from None
         result = Result(proc.returncode, proc.stdout, proc.stderr)
         if check and result.rc != 0:
             raise CommandFailed(
@@ -75,9 +84,9 @@ class Runner:
 
 @dataclass
 class LocalRunner(Runner):
-    def _execute(self, argv, input_text):
+    def _execute(self, argv, input_text, timeout):
         return subprocess.run(
-            argv, input=input_text, capture_output=True, text=True, timeout=self.timeout, check=False
+            argv, input=input_text, capture_output=True, text=True, timeout=timeout, check=False
         )
 
 
@@ -116,7 +125,7 @@ class SSHRunner(Runner):
             "-o", "ControlPath=~/.ssh/ministack-%C",
         )
 
-    def _execute(self, argv, input_text):
+    def _execute(self, argv, input_text, timeout):
         ssh = ["ssh", *self.ssh_options, "-p", str(self.port)]
         if self.identity_file:
             ssh += ["-i", self.identity_file]
@@ -128,7 +137,7 @@ class SSHRunner(Runner):
             input=input_text,
             capture_output=True,
             text=True,
-            timeout=self.timeout,
+            timeout=timeout,
             check=False,
         )
         if proc.returncode == 255:
@@ -153,9 +162,9 @@ class PodmanRunner(Runner):
 
     container: str = ""
 
-    def _execute(self, argv, input_text):
+    def _execute(self, argv, input_text, timeout):
         return subprocess.run(["podman", "exec", "-i", self.container, *argv], input=input_text,
-                              capture_output=True, text=True, timeout=self.timeout, check=False)
+                              capture_output=True, text=True, timeout=timeout, check=False)
 
 
 def runner_for(host_vars):

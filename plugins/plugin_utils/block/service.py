@@ -1,3 +1,5 @@
+# Copyright: ministack developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The controller's view of block hosts: volume service rows -> runners, backends, targets.
 
 A volume service row (written by the block_host role through ``volume_service``) says how

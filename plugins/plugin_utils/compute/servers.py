@@ -51,7 +51,7 @@ from ..catalog import (
     touch_service,
 )
 from ..catalog import quotas as quota_lib
-from ..catalog.resource import iso, string_dict
+from ..catalog.resource import iso, require_name, string_dict
 from ..scheduler import NoValidHost as SchedulerNoValidHost
 from ..scheduler import SchedulerError, select_hosts
 from . import ComputeError, configdrive, networks, xmlgen
@@ -318,7 +318,7 @@ class Servers:
     def _api_create(self, tx, project: dict) -> str:
         """Validate everything, then record the server in BUILD / scheduling (transaction 1)."""
         p = self.params
-        name = p["name"]
+        name = require_name("name", p["name"])  # before scheduling and claims: libvirt's XML needs it clean
         if p.get("flavor") is None:
             raise InvalidInput("flavor", f"is required to create server {name} (a flavor name or ID)")
         if p.get("image") is None:
@@ -347,7 +347,11 @@ class Servers:
                 raise NotFound(f"Server group {p['server_group']} could not be found.")
         zone, forced_host = self._zone()
         if forced_host:
-            service_row(tx, forced_host)
+            try:
+                service_row(tx, forced_host)
+            except NotFound:
+                raise InvalidInput("availability_zone", f"Compute host {forced_host} could not be found "
+                                                        "(zone:host names a registered compute host).") from None
         quota_lib.check(tx, project["id"], instances=1, cores=flavor["vcpus"], ram=flavor["ram"])
         if group is not None:
             quota_lib.check(tx, project["id"], server_group_members=1)
@@ -552,7 +556,8 @@ class Servers:
             host.ensure_network(networks.network_spec(port))
             if port["ip_address"] and port["enable_dhcp"]:
                 reservations.append((port["libvirt_network"],
-                                     {"mac": port["mac_address"], "ip": port["ip_address"], "name": hostname}))
+                                     {"mac": port["mac_address"], "ip": port["ip_address"],
+                                      "name": networks.dhcp_hostname(port["ip_address"])}))
         # The DHCP reservations (each restarts the host's dnsmasq, ~1 s) are made while the disk,
         # config drive and domain are prepared; the guest asks for its address seconds later.
         dhcp = drv._Background(lambda: [host.add_dhcp_host(net, res) for net, res in reservations])
@@ -568,7 +573,7 @@ class Servers:
 
     def _prepare_and_spawn(self, host, row, image, ports, key, hostname, instances_path, server_id) -> None:
         name = self._free_instance_name(host, row)
-        base, _copied = host.ensure_cached_image(image["checksum"], image_path(image))
+        base, _copied = host.ensure_cached_image(image["checksum"], image_path(image), image["disk_format"])
         size = max(row["root_gb"] * GiB, image["virtual_size"] or 0)
         disk = host.create_overlay(f"{server_id}.disk", base, image["disk_format"], size)
         md = configdrive.meta_data(

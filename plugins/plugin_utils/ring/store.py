@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import tempfile
 import time
 
@@ -21,6 +22,40 @@ from .errors import RingError
 from .ringfile import _write
 
 RING_NAMES = ("account", "container", "object")
+# object-<index> is the object ring of storage policy <index> (policy 0 uses "object").
+POLICY_RING = re.compile(r"^object-([1-9][0-9]{0,5})$")
+
+
+def check_ring_name(ring):
+    """account, container, object or object-<policy index>; one message naming the fix otherwise."""
+    if ring in RING_NAMES or (isinstance(ring, str) and POLICY_RING.match(ring)):
+        return ring
+    raise RingError(f"ring must be one of {', '.join(RING_NAMES)} or object-<policy index> (object-1, object-2, "
+                    f"...; policy 0 uses 'object'), got {ring!r}")
+
+
+def ec_replicas(ring, replicas, ec_num_data_fragments=None, ec_num_parity_fragments=None):
+    """The replica count of a ring: for an erasure-coded policy, one 'replica' per fragment (ndata + nparity).
+
+    Swift's proxy refuses an EC policy whose ring does not have exactly ndata + nparity replicas,
+    so the count is derived here instead of trusted from ``replicas``.
+    """
+    if ec_num_data_fragments is None and ec_num_parity_fragments is None:
+        return 3 if replicas is None else replicas
+    if ec_num_data_fragments is None or ec_num_parity_fragments is None:
+        raise RingError("ec_num_data_fragments and ec_num_parity_fragments go together: give both "
+                        "(for example 4 and 2) for an erasure-coded policy's ring, or neither")
+    for field, value in (("ec_num_data_fragments", ec_num_data_fragments),
+                         ("ec_num_parity_fragments", ec_num_parity_fragments)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise RingError(f"{field} must be an integer >= 1, got {value!r}")
+    if not ring.startswith("object"):
+        raise RingError(f"ec_num_data_fragments applies to an object ring (object or object-<index>), not {ring!r}")
+    total = ec_num_data_fragments + ec_num_parity_fragments
+    if replicas is not None and float(replicas) != float(total):
+        raise RingError(f"replicas ({replicas:g}) contradicts the erasure coding {ec_num_data_fragments}+"
+                        f"{ec_num_parity_fragments}: an EC ring holds one fragment per replica; leave replicas out")
+    return total
 
 
 def _atomic_write(path, data):
@@ -80,7 +115,8 @@ def read_builder(path):
     except FileNotFoundError:
         return None
     except (OSError, ValueError) as exc:
-        raise RingError(f"{path}: cannot read the ring builder state ({exc}); move it away to build a new ring") \
+        raise RingError(f"path: {path}: cannot read the ring builder state ({exc}); move it away to build a "
+                        "new ring") \
             from None
     try:
         load_state(state)
@@ -89,11 +125,11 @@ def read_builder(path):
     return state
 
 
-def ensure_ring(path, ring, devices, part_power=10, replicas=3, min_part_hours=1, overload=0.0, seed=None,
-                check_mode=False, now=None):
+def ensure_ring(path, ring, devices, part_power=10, replicas=None, min_part_hours=1, overload=0.0, seed=None,
+                check_mode=False, now=None, ec_num_data_fragments=None, ec_num_parity_fragments=None):
     """Bring ``<path>/<ring>.builder.json`` and ``.ring.gz`` to these devices; returns the module result."""
-    if ring not in RING_NAMES:
-        raise RingError(f"ring must be one of {', '.join(RING_NAMES)}, got {ring!r}")
+    check_ring_name(ring)
+    replicas = ec_replicas(ring, replicas, ec_num_data_fragments, ec_num_parity_fragments)
     if not path:
         raise RingError("path must be the directory of the ring files, for example /etc/swift")
     if os.path.exists(path) and not os.path.isdir(path):
@@ -158,4 +194,4 @@ def ensure_ring(path, ring, devices, part_power=10, replicas=3, min_part_hours=1
     }
 
 
-__all__ = ["FORMAT", "MAX_HOURS", "RING_NAMES", "device_line", "ensure_ring", "read_builder", "ring_file_bytes"]
+__all__ = ["FORMAT", "MAX_HOURS", "RING_NAMES", "check_ring_name", "device_line", "ec_replicas", "ensure_ring", "read_builder", "ring_file_bytes"]

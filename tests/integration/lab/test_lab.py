@@ -205,7 +205,7 @@ def test_molecule_scenario_of_common_host_passes():
     assert result.returncode == 0, output[-4000:]
     for action in ("create", "converge", "idempotence", "verify", "destroy"):
         assert f"{action}: Executed: Successful" in _plain(output), f"molecule {action} did not pass"
-    leftovers = podman("ps", "-a", "--filter", "name=molecule-common-host", "--format", "{{.Names}}").stdout
+    leftovers = podman("ps", "-a", "--filter", f"name=molecule-{LAB_NAME}-common-host", "--format", "{{.Names}}").stdout
     assert leftovers.strip() == ""
 
 

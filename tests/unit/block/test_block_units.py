@@ -58,7 +58,7 @@ def test_secret_round_trip_and_wrong_key():
     assert secrets.decrypt("k" * 16, stored) == "chap-secret-123"
     with pytest.raises(InvalidInput, match="cannot be decrypted"):
         secrets.decrypt("x" * 16, stored)
-    with pytest.raises(InvalidInput, match="ministack_secret_key is missing or shorter than 16"):
+    with pytest.raises(InvalidInput, match="secret_key is missing or shorter than 16 characters: set the option secret_key"):
         secrets.encrypt("short", "x")
 
 

@@ -5,6 +5,11 @@ Reads one JSON request on stdin and prints one JSON answer:
   -> {"results": [[part, [primary ids], [handoff ids]], ...]} from swift.common.ring.Ring
 - {"op": "save", "devs", "rows", "part_shift", "version", "out"} -> RingData(...).save(out)
 - {"op": "metrics", "ring": path, "replicas"} -> Swift's balance and dispersion of that assignment
+- {"op": "ec_policy", "dir", "index", "ec_type", "ndata", "nparity"} -> Swift's ECStoragePolicy loads
+  <dir>/object-<index>.ring.gz (it refuses a ring whose replica count is not ndata + nparity) and
+  pyeclib encodes and decodes a body from any ndata fragments
+- {"op": "build", "devs", "part_power", "replicas", "seed"} -> upstream RingBuilder's balance and
+  dispersion for the same devices
 """
 
 import json
@@ -50,6 +55,27 @@ def main():
         rb.devs = devs
         rb._replica2part2dev = rows
         rb._build_dispersion_graph()
+        print(json.dumps({"balance": rb.get_balance(), "dispersion": rb.dispersion}))
+    elif op == "ec_policy":
+        from swift.common.storage_policy import ECStoragePolicy
+
+        policy = ECStoragePolicy(req["index"], f"ec{req['index']}", ec_type=req["ec_type"],
+                                 ec_ndata=req["ndata"], ec_nparity=req["nparity"])
+        try:
+            policy.load_ring(req["dir"])
+        except Exception as exc:  # the answer is the refusal
+            print(json.dumps({"loaded": False, "error": str(exc)}))
+            return
+        body = bytes(range(256)) * 4099
+        frags = policy.pyeclib_driver.encode(body)
+        back = policy.pyeclib_driver.decode(frags[-req["ndata"]:])
+        print(json.dumps({"loaded": True, "replica_count": policy.object_ring.replica_count,
+                          "fragments": len(frags), "decoded": back == body}))
+    elif op == "build":
+        rb = RingBuilder(req["part_power"], req["replicas"], 1)
+        for d in req["devs"]:
+            rb.add_dev(dict(d, replication_ip=d["ip"], replication_port=d["port"], meta=""))
+        rb.rebalance(seed=req.get("seed", 1))
         print(json.dumps({"balance": rb.get_balance(), "dispersion": rb.dispersion}))
     else:
         sys.exit(f"unknown op {op}")

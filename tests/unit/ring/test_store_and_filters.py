@@ -57,14 +57,42 @@ def test_held_back_rebalance_finishes_once_the_hours_pass(tmp_path):
 
 
 def test_ensure_ring_errors(tmp_path):
-    with pytest.raises(R.RingError, match="ring must be one of account, container, object"):
+    with pytest.raises(R.RingError, match="ring must be one of account, container, object or object-<policy index>"):
         ensure_ring(str(tmp_path), "objects", topology())
+    for bad in ("object-0", "object-x", "container-1"):
+        with pytest.raises(R.RingError, match="object-<policy index>"):
+            ensure_ring(str(tmp_path), bad, topology())
+    with pytest.raises(R.RingError, match="ec_num_data_fragments and ec_num_parity_fragments go together"):
+        ensure_ring(str(tmp_path), "object-1", topology(), ec_num_data_fragments=4)
+    with pytest.raises(R.RingError, match=r"replicas \(3\) contradicts the erasure coding 4\+2"):
+        ensure_ring(str(tmp_path), "object-1", topology(), replicas=3, ec_num_data_fragments=4,
+                    ec_num_parity_fragments=2)
+    with pytest.raises(R.RingError, match="applies to an object ring"):
+        ensure_ring(str(tmp_path), "account", topology(), ec_num_data_fragments=4, ec_num_parity_fragments=2)
+    with pytest.raises(R.RingError, match="Replica count of 6 requires more than 4 devices"):
+        ensure_ring(str(tmp_path), "object-2", topology(zones=2, servers=1), ec_num_data_fragments=4,
+                    ec_num_parity_fragments=2)
     (tmp_path / "object.builder.json").write_text("{not json")
     with pytest.raises(R.RingError, match=r"object\.builder\.json: cannot read the ring builder state"):
         ensure_ring(str(tmp_path), "object", topology())
     (tmp_path / "afile").write_text("")
     with pytest.raises(R.RingError, match="is not a directory"):
         ensure_ring(str(tmp_path / "afile"), "object", topology())
+
+
+def test_policy_rings_replicated_and_erasure_coded(tmp_path):
+    devs = topology(zones=3, servers=1, disks=2)  # the lab: three hosts in three zones, two devices each
+    two = ensure_ring(str(tmp_path), "object-1", devs, part_power=8, replicas=2, now=NOW)
+    assert two["replicas"] == 2 and two["ring_file"].endswith("object-1.ring.gz")
+    ec = ensure_ring(str(tmp_path), "object-2", devs, part_power=8, ec_num_data_fragments=4,
+                     ec_num_parity_fragments=2, now=NOW)
+    assert ec["changed"] and ec["replicas"] == 6 and ec["dispersion"] == 0.0
+    state = json.loads((tmp_path / "object-2.builder.json").read_text())
+    for row in zip(*R.decoded_rows(state)):  # every partition: six fragments on six different devices
+        assert len(set(row)) == 6
+    again = ensure_ring(str(tmp_path), "object-2", devs, part_power=8, ec_num_data_fragments=4,
+                        ec_num_parity_fragments=2, now=NOW)
+    assert not again["changed"]
 
 
 def test_filters_round_trip_and_fail_with_the_message():

@@ -39,6 +39,12 @@ def _rings():
         "with_holes": holey,
         "undispersible": R.rebalance(None, uneven, part_power=10, seed=1),
         "pp17": R.rebalance(None, topology(zones=5, servers=4, disks=3), part_power=17, seed=1),
+        # Erasure-coded 4+2: six fragments per partition, on the lab's three hosts of two devices and on
+        # the all-in-one's eight devices of one server.
+        "ec_4_2_lab": R.rebalance(None, topology(zones=3, servers=1, disks=2), part_power=10, replicas=6, seed=1),
+        "ec_4_2_aio": R.rebalance(None, [{"region": 1, "zone": 1, "ip": "127.0.0.1", "port": 6200,
+                                          "device": f"d{i}", "weight": 100} for i in range(1, 9)],
+                                  part_power=10, replicas=6, seed=1),
     }
 
 
@@ -71,7 +77,7 @@ def test_swift_ring_class_finds_the_same_nodes(name, swift, tmp_path):
         assert [n["id"] for n in nodes[len(ids):]] == more
 
 
-@pytest.mark.parametrize("name", ["saio", "with_holes", "mixed_fractional"])
+@pytest.mark.parametrize("name", ["saio", "with_holes", "mixed_fractional", "ec_4_2_lab", "ec_4_2_aio"])
 def test_ring_file_is_byte_identical_to_swift_ringdata_save(name, swift, tmp_path):
     state = RINGS[name]
     ours, theirs = tmp_path / "object.ring.gz", tmp_path / "swift" / "object.ring.gz"
@@ -96,3 +102,26 @@ def test_balance_and_dispersion_match_swift_ring_builder(name, swift, tmp_path):
     assert state["dispersion"] == pytest.approx(theirs["dispersion"], abs=1e-9)
     if name == "undispersible":
         assert state["dispersion"] > 0  # three servers of 4/4/3 disks cannot hold one replica each
+
+
+@pytest.mark.parametrize("name", ["ec_4_2_lab", "ec_4_2_aio"])
+def test_swift_ec_policy_takes_our_ec_ring(name, swift, tmp_path):
+    state = RINGS[name]
+    R.write_ring(state, str(tmp_path / "object-2.ring.gz"))
+    answer = swift(op="ec_policy", prefix=PREFIX, suffix=SUFFIX, dir=str(tmp_path), index=2, ec_type="liberasurecode_rs_vand", ndata=4, nparity=2)
+    assert answer == {"loaded": True, "replica_count": 6, "fragments": 6, "decoded": True}
+    for row in zip(*R.decoded_rows(state)):
+        assert len(set(row)) == 6  # each fragment index of a partition on its own device
+    # A 3-replica ring under an EC 4+2 policy: Swift refuses it, which is why object_ring derives the count.
+    R.write_ring(RINGS["saio"], str(tmp_path / "object-3.ring.gz"))
+    refused = swift(op="ec_policy", prefix=PREFIX, suffix=SUFFIX, dir=str(tmp_path), index=3, ec_type="liberasurecode_rs_vand", ndata=4,
+                    nparity=2)
+    assert not refused["loaded"] and "replica" in refused["error"].lower()
+
+
+def test_ec_ring_dispersion_and_balance_match_upstream_builder(swift):
+    devs = topology(zones=3, servers=1, disks=2)
+    ours = R.rebalance(None, devs, part_power=10, replicas=6, seed=1)
+    theirs = swift(op="build", devs=devs, part_power=10, replicas=6, seed=1)
+    assert ours["dispersion"] == theirs["dispersion"] == 0.0
+    assert abs(ours["balance"]) <= abs(theirs["balance"]) + 1e-9

@@ -28,6 +28,7 @@ from ..hosts import (
     hosts_with_servers,
     is_up,
     reserved_disk_gb,
+    service_down_time,
 )
 from ..resource import Resource, iso, require_float, require_int, require_name
 
@@ -292,6 +293,7 @@ class ComputeServiceInfo(Resource):
 
     def run(self, tx):
         p = self.params
+        service_down_time(p.get("service_down_time"))  # checked even when no host is listed
         now = tx.now()
         zones = host_zones(tx)
         c = tx.t.compute_services
@@ -316,6 +318,7 @@ class HypervisorInfo(Resource):
 
     def run(self, tx):
         p = self.params
+        service_down_time(p.get("service_down_time"))  # checked even when no host is listed
         names_by_host: dict[str, list[str]] = {}
         for agg in aggregates(tx):
             for host in agg["hosts"]:
