@@ -243,7 +243,9 @@ def record_host_keys(host: str, ip: str) -> bool:
     its keys yet (ministack-ssh-hostkeys.service at first boot)."""
     if known_host_keys(ip):
         return True
-    proc = podman("exec", container_name(host), "sh", "-c", "cat /etc/ssh/ssh_host_*_key.pub",
+    # ssh-keygen -A writes RSA, ECDSA, then ED25519: once the last is there, the set is whole.
+    proc = podman("exec", container_name(host), "sh", "-c",
+                  "test -s /etc/ssh/ssh_host_ed25519_key.pub && cat /etc/ssh/ssh_host_*_key.pub",
                   check=False, timeout=15)
     keys = [line.split()[:2] for line in proc.stdout.splitlines() if len(line.split()) >= 2]
     if proc.returncode != 0 or not keys:

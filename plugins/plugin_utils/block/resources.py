@@ -322,7 +322,9 @@ class Volume(_BlockResource):
             else:
                 backend.create(name, size)
             if image is not None:
-                backend.copy_image(image["location"][len("file://"):], image.get("disk_format") or "raw", name)
+                # the image file is the controller's: a remote block host gets a staged copy
+                with backend.image_on_host(image["location"][len("file://"):]) as image_path:
+                    backend.copy_image(image_path, image.get("disk_format") or "raw", name)
 
         self.host_work(tx, "volume", volume_id, "creating", work, _failed_to("volumes", volume_id),
                        done=lambda tx: _set_status(tx, "volumes", volume_id, status="available", status_reason=None),

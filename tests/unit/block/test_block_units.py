@@ -4,6 +4,7 @@ redaction, LVM naming."""
 
 from __future__ import annotations
 
+import os
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -162,3 +163,26 @@ def test_lvm_names_escape_snapshot_prefix_and_refuse_paths():
         backends.LVMBackend(runner.LocalRunner(), lvm_type="thick")
     with pytest.raises(InvalidInput):
         backends.FileBackend(runner.LocalRunner(), "relative/dir")
+
+
+def test_an_image_reaches_a_remote_block_host_through_the_runner_and_is_removed_after(tmp_path):
+    """The block host sees the controller's image path only when it has that file; otherwise the
+    bytes travel through the runner (stdin) to a private temporary file, removed afterwards."""
+    image = tmp_path / "img.qcow2"
+    image.write_bytes(bytes(range(256)) * 300)
+
+    class ElsewhereRunner(runner.LocalRunner):
+        def run(self, argv, **kw):  # a host that does not have the controller's file
+            if argv[0] == "stat" and argv[-1] == str(image):
+                return runner.Result(1, "", "No such file")
+            return super().run(argv, **kw)
+
+    local = backends.FileBackend(runner.LocalRunner(), str(tmp_path))
+    with local.image_on_host(str(image)) as seen:
+        assert seen == str(image)
+    remote = backends.FileBackend(ElsewhereRunner(), str(tmp_path))
+    with remote.image_on_host(str(image)) as staged:
+        assert staged != str(image) and staged.startswith("/var/tmp/ministack-image-")
+        assert open(staged, "rb").read() == image.read_bytes()
+        assert oct(os.stat(staged).st_mode & 0o777) == "0o600"
+    assert not os.path.exists(staged)
