@@ -91,6 +91,11 @@ options:
     description:
       - Reach the host through libvirt now, read the capacity not given as options, and record the contact
         (the service shows C(up)).
+      - For a host already registered, the capacity and hypervisor version it reports now are recorded with the
+        contact, as nova-compute's periodic update does; like the contact, that is not a change (memory can be
+        hot-plugged, a storage pool can grow).
+      - In check mode a host whose instances storage pool does not exist yet (the C(ministack.cloud.kvm_host) role
+        makes it, a step check mode skips) is predicted with O(local_gb=0).
       - Fails, writing nothing, when the host cannot be reached.
     type: bool
     default: false
