@@ -851,8 +851,13 @@ class VolumeServiceInfo(_BlockResource):
         now = tx.now()
         rows = service.services(tx)
         records = [service.service_record(r, now=now, down_time=service_down_time()) for r in rows]
+        from ..backup.services import backup_service_records
+
+        # `openstack volume service list` also shows a cinder-backup row per block host.
+        backups = backup_service_records(records)
         if self.params.get("host"):
             records = [r for r in records if r["host"] == self.params["host"]]
+            backups = [r for r in backups if r["host"] == self.params["host"]]
         table = [{"Binary": r["binary"], "Host": r["host"], "Zone": r["zone"], "Status": r["status"],
-                  "State": r["state"], "Updated At": r["updated_at"]} for r in records]
-        return {"changed": False, "services": records, "table": table}
+                  "State": r["state"], "Updated At": r["updated_at"]} for r in records + backups]
+        return {"changed": False, "services": records, "backup_services": backups, "table": table}

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import shlex
 import subprocess
+import threading
+import time
 from dataclasses import dataclass, field
 
 from .errors import CommandFailed, CommandTimedOut
@@ -69,6 +71,43 @@ class Runner:
             )
         return result
 
+    def _local_argv(self, full):  # pragma: no cover - abstract
+        """The command this machine runs for ``full`` (the wrapped argv)."""
+        raise NotImplementedError
+
+    def stream(self, argv, on_line, input_text=None, secrets=(), timeout=None):
+        """Run a long command, calling ``on_line(line)`` for each stdout line as it comes.
+
+        ``input_text`` (which may hold secrets) is written to stdin and closed. Returns a
+        Result whose ``stdout`` is empty (the lines went to ``on_line``); stderr is redacted.
+        """
+        limit = self.timeout if timeout is None else timeout
+        proc = subprocess.Popen(self._local_argv(self._wrap(argv)), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, bufsize=1)
+        errors = []
+        reader = threading.Thread(target=lambda: errors.append(proc.stderr.read()), daemon=True)
+        reader.start()
+        deadline = time.monotonic() + limit
+        try:
+            proc.stdin.write(input_text or "")
+            proc.stdin.close()
+            for line in proc.stdout:
+                on_line(line.rstrip("\n"))
+                if time.monotonic() > deadline:
+                    raise CommandTimedOut(str(argv[0]), limit)
+            proc.wait(timeout=max(1.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            raise CommandTimedOut(str(argv[0]), limit) from None
+        except BaseException:
+            proc.kill()
+            proc.wait()
+            raise
+        finally:
+            reader.join(timeout=5)
+        return Result(proc.returncode, "", _redact("".join(errors), secrets))
+
     def write_file(self, path, content, mode="0600"):
         """Write a small file atomically (temp file + rename) with the given mode."""
         tmp = f"{path}.ministack-tmp"
@@ -84,6 +123,9 @@ class Runner:
 
 @dataclass
 class LocalRunner(Runner):
+    def _local_argv(self, full):
+        return full
+
     def _execute(self, argv, input_text, timeout):
         return subprocess.run(
             argv, input=input_text, capture_output=True, text=True, timeout=timeout, check=False
@@ -125,15 +167,18 @@ class SSHRunner(Runner):
             "-o", "ControlPath=~/.ssh/ministack-%C",
         )
 
-    def _execute(self, argv, input_text, timeout):
+    def _local_argv(self, full):
         ssh = ["ssh", *self.ssh_options, "-p", str(self.port)]
         if self.identity_file:
             ssh += ["-i", self.identity_file]
         target = f"{self.user}@{self.host}" if self.user else self.host
         # ssh hands one string to the remote shell: quote every argv element.
-        remote = " ".join(shlex.quote(a) for a in argv)
+        remote = " ".join(shlex.quote(a) for a in full)
+        return [*ssh, target, "--", remote]
+
+    def _execute(self, argv, input_text, timeout):
         proc = subprocess.run(
-            [*ssh, target, "--", remote],
+            self._local_argv(argv),
             input=input_text,
             capture_output=True,
             text=True,
@@ -162,8 +207,11 @@ class PodmanRunner(Runner):
 
     container: str = ""
 
+    def _local_argv(self, full):
+        return ["podman", "exec", "-i", self.container, *full]
+
     def _execute(self, argv, input_text, timeout):
-        return subprocess.run(["podman", "exec", "-i", self.container, *argv], input=input_text,
+        return subprocess.run(self._local_argv(argv), input=input_text,
                               capture_output=True, text=True, timeout=timeout, check=False)
 
 
