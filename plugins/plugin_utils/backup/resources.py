@@ -295,6 +295,11 @@ class VolumeBackupRestore(_BackupResource):
             if volume_resource is not None:
                 volume_resource.rolled_back()
             raise
+        if volume_resource is not None:
+            from ..workflow import run_job
+
+            for job in volume_resource.jobs:  # the new volume's LV, made with no catalog lock held
+                run_job(catalog, job)
         service.run_restore(catalog, backup, links, volume, restore_id, store, timeout)
         with catalog.read() as tx:
             return self._result(tx, True, service.get_backup(tx, backup["id"]), volume)

@@ -326,8 +326,13 @@ class Volume(_BlockResource):
                 with backend.image_on_host(image["location"][len("file://"):]) as image_path:
                     backend.copy_image(image_path, image.get("disk_format") or "raw", name)
 
-        self.host_work(tx, "volume", volume_id, "creating", work, _failed_to("volumes", volume_id),
-                       done=lambda tx: _set_status(tx, "volumes", volume_id, status="available", status_reason=None),
+        def done(tx):
+            # Only from `creating`: a caller may have moved it on meanwhile (restoring-backup).
+            t = tx.t.volumes
+            tx.execute(update(t).where(t.c.id == volume_id, t.c.status == "creating").values(
+                status="available", status_reason=None, updated_at=tx.now()))
+
+        self.host_work(tx, "volume", volume_id, "creating", work, _failed_to("volumes", volume_id), done=done,
                        abandon=[_status_abandon("volumes", volume_id)])
 
     # -- update ------------------------------------------------------------------------
