@@ -31,6 +31,7 @@ from urllib.parse import quote, urlsplit
 
 RETRIES = 3  # backup_swift_retry_attempts
 BACKOFF = 2  # backup_swift_retry_backoff
+LISTING_TRIES, LISTING_WAIT = 6, 3  # up to 15 s for a lagging container listing
 
 
 class JobError(Exception):
@@ -256,8 +257,15 @@ def restore(job):
             raise JobError("metadata object {}_metadata of backup {} is missing from container {}".format(link["prefix"], link["backup_id"], container))
         meta = json.loads(raw.decode())
         names = [n for o in meta["objects"] for n in o]
-        listed = [n for n in swift.listing(container, link["prefix"])
-                  if n not in (link["prefix"] + "_metadata", link["prefix"] + "_sha256file")]
+        for attempt in range(LISTING_TRIES):
+            # Container listings are eventually consistent (a busy container server gets the
+            # object's update later): look again before calling the backup damaged.
+            listed = [n for n in swift.listing(container, link["prefix"])
+                      if n not in (link["prefix"] + "_metadata", link["prefix"] + "_sha256file")]
+            if sorted(listed) == sorted(names):
+                break
+            if attempt + 1 < LISTING_TRIES:
+                time.sleep(LISTING_WAIT)
         if sorted(listed) != sorted(names):
             missing = sorted(set(names) - set(listed)) or "none"
             unexpected = sorted(set(listed) - set(names)) or "none"

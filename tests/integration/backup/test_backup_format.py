@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import time
 import zlib
 
 import pytest
@@ -23,10 +24,25 @@ MiB = 1024 * 1024
 GiB = 1024 * MiB
 
 
+def settled_listing(swift, container, timeout=120):
+    """The container listing once every object a metadata file names is in it: listings are
+    eventually consistent, and a busy container server lags behind the object PUTs."""
+    deadline = time.monotonic() + timeout
+    while True:
+        names = swift.listing(container)
+        wanted = set()
+        for name in names:
+            if name.endswith("_metadata"):
+                wanted |= {n for o in json.loads(swift.get(container, name))["objects"] for n in o}
+        if wanted <= set(names) or time.monotonic() > deadline:
+            return names
+        time.sleep(2)
+
+
 def read_backup(swift, container, backup_id, volume_bytes):
     """Rebuild a volume from the store alone: find the backup by id in the object names, walk
     the chain through parent_id, apply the full backup then each incremental."""
-    names = swift.listing(container)
+    names = settled_listing(swift, container)
     by_id = {}
     for name in names:
         found = re.match(r"^(volume_[0-9a-f-]+/\d{14}/az_[^/]+_backup_([0-9a-f-]+))_metadata$", name)
