@@ -15,6 +15,10 @@ export ANSIBLE_CONFIG="$ROOT/ansible.cfg"
 LOCK_DIR="${MINISTACK_LOCK_DIR:-/run/lock}"
 mkdir -p "$LOCK_DIR" artifacts/areas-from-zero
 exec 9>>"$LOCK_DIR/ministack-machine.lock"
+# new test runs hold back while this waits for the running ones (tests/helpers/machine_lock.py)
+touch "$LOCK_DIR/ministack-machine.wanted"
+trap 'rm -f "$LOCK_DIR/ministack-machine.wanted"' EXIT
+echo "waiting for the machine lock (other checkouts' test runs end first)"
 flock -x 9
 export MINISTACK_MACHINE_LOCK_HELD=1
 if [ "$#" -gt 0 ]; then AREAS=("$@"); else
