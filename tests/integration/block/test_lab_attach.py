@@ -22,7 +22,7 @@ import yaml
 from tests.helpers import guest
 
 # `full` (a separate target, not the test command): a guest boots under TCG inside a lab container.
-# Measured: the attach flow passed in ~95 s at load ~15; at load ~38 the playbook ran past 900 s.
+# The playbook may take 30 min: at load 50 it ran past 900 s (docs/testing.md has the figures).
 # Run it with `python -m pytest -m full tests/integration/block/test_lab_attach.py`.
 pytestmark = [pytest.mark.lab, pytest.mark.vm, pytest.mark.slow, pytest.mark.full]
 ROOT = pathlib.Path(__file__).resolve().parents[3]
@@ -57,7 +57,7 @@ def _playbook(tmp_path, inventory, book, name):
                ANSIBLE_SSH_ARGS=f"-o ControlMaster=auto -o ControlPersist=60s -o UserKnownHostsFile={known}")
     playbook = pathlib.Path(sys.executable).parent / "ansible-playbook"
     proc = subprocess.run([str(playbook), "-i", str(inventory), str(path)], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=900, check=False)
+                          text=True, timeout=1800, check=False)
     try:
         proc.json = json.loads(proc.stdout)
     except ValueError:
