@@ -116,8 +116,10 @@ def execute(catalog, resource, check_mode: bool) -> dict:
         try:
             with catalog.begin(dry_run=check_mode) as tx:
                 outcome = resource.run(tx)
-        except BaseException:
-            resource.rolled_back()
+        except BaseException as err:
+            failures = resource.rolled_back()
+            if failures and isinstance(err, Exception):
+                raise MinistackError(f"{_reason(err)}. Undoing it failed too: {'; '.join(failures)}") from err
             raise
         busy, resource.wait_for = resource.wait_for, None
         if busy is None or check_mode or resource.jobs or outcome.get("changed"):

@@ -649,6 +649,10 @@ class ServerVolume(_BlockResource):
             undo.add(f"removing the target of volume {volume['id']}", lambda: target.unexport(volume["id"]))
             made["info"] = target.export(volume["id"], path, user, secret, initiator_names=[initiator],
                                          initiator_addresses=[service.initiator_address(svc, compute)])
+            # Undone newest first, every step even when one fails (workflow.Undo): a detach that
+            # times out still lets the secret and the target (with its CHAP account) go.
+            undo.add(f"removing the libvirt secret of volume {volume['id']} on {compute['host']}",
+                     lambda: attacher.delete_secret(volume["id"]))
             undo.add(f"unplugging volume {volume['id']} from server {server['id']}",
                      lambda: attacher.detach(self._domain_name(server), volume["id"]))
             made["device"] = attacher.attach(self._domain_name(server), volume["id"], made["info"], secret,

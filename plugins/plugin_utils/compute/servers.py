@@ -80,6 +80,13 @@ def host_id(project_id: str, host: Optional[str]) -> str:
     return hashlib.sha224((project_id + host).encode()).hexdigest()
 
 
+def _reason(exc: BaseException) -> str:
+    """One line for any exception: its message, or its type (KeyboardInterrupt has none)."""
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text and not isinstance(exc, (ComputeError, CatalogError)) \
+        else (text or type(exc).__name__)
+
+
 def _created(value: Optional[datetime]) -> Optional[str]:
     return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value is not None else None
 
@@ -237,14 +244,37 @@ class Servers:
             if not self.check_mode:
                 self.delete(current)
             return self._outcome(True, before, None)
-        if current is not None:
-            return self.update(current, before)
-        if self.check_mode:
+        if current is None and self.check_mode:
             with self.catalog.begin(dry_run=True) as tx:
                 server_id = self._api_create(tx, project)
                 after = server_record(tx, find_server_row(tx, server_id))
             return self._outcome(True, None, after)
-        return self.create(project)
+        if current is None:
+            # Find by name and record the new server under one write lock: of two runs creating
+            # one name at the same moment, the second finds the first's server (issue 13 item 10).
+            t0 = time.monotonic()
+            with self.catalog.begin() as tx:
+                current = find_server_row(tx, self.params["name"], project["id"])
+                server_id = self._api_create(tx, project) if current is None else None
+            if server_id is not None:
+                self.timings["api"] = time.monotonic() - t0
+                return self.create(server_id)
+        if not self.check_mode and self._busy(current["id"]):
+            # Another live run is building (or deleting) it: report the server as that run leaves it.
+            from ..workflow import wait_for
+
+            wait_for(self.catalog, "server", current["id"])
+            with self.catalog.read() as tx:
+                current = find_server_row(tx, current["id"])
+            if current is None:
+                return self.run()
+        with self.catalog.read() as tx:
+            before = server_record(tx, current)
+        return self.update(current, before)
+
+    def _busy(self, server_id: str) -> bool:
+        with self.catalog.read() as tx:
+            return bool(tasks.active(tx, "server", server_id))
 
     def _outcome(self, changed: bool, before, after) -> dict:
         def diffable(rec):
@@ -392,18 +422,17 @@ class Servers:
         return zone, None
 
     # ---------------------------------------------------------------- create
-    def create(self, project: dict) -> dict:
-        t0 = time.monotonic()
-        with self.catalog.begin() as tx:
-            server_id = self._api_create(tx, project)
-        self.timings["api"] = time.monotonic() - t0
+    def create(self, server_id: str) -> dict:
+        """Schedule and build a server recorded by ``_api_create`` (BUILD / scheduling)."""
         try:
             self._schedule_and_build(server_id)
         except ServerFailed:
             raise
         except BaseException as exc:
-            # Anything unexpected (Ctrl-C, a bug): never leave a server stuck in BUILD.
-            self._to_error(server_id, f"Build of instance {server_id} aborted: {exc}")
+            # Anything unexpected before or after the host work (Ctrl-C, a bug): never leave a
+            # server stuck in BUILD (the build itself settles its own failures).
+            if self.task_id is not None:
+                self._to_error(server_id, f"Build of instance {server_id} aborted: {_reason(exc)}")
             raise
         with self.catalog.read() as tx:
             after = server_record(tx, find_server_row(tx, server_id))
@@ -501,10 +530,21 @@ class Servers:
             t1 = time.monotonic()
             try:
                 self._build_on_host(service, row, image, ports, key)
-            except (ComputeError, OSError) as exc:
-                self.log(f"build of {server_id} on {host} failed: {exc}")
-                errors.append(f"{host}: {exc}")
-                self._cleanup_host(service, row, ports)
+            except BaseException as exc:
+                # Any failure (a raw libvirtError, a bug, Ctrl-C) cleans the host it built on
+                # first; the claim is given back only once nothing is left there.
+                reason = _reason(exc)
+                self.log(f"build of {server_id} on {host} failed: {reason}")
+                errors.append(f"{host}: {reason}")
+                leftovers = self._cleanup_host(service, row, ports)
+                if leftovers or not isinstance(exc, Exception):
+                    message = (f"Build of instance {server_id} on {host} failed: {reason}"
+                               if isinstance(exc, Exception) else
+                               f"Build of instance {server_id} on {host} aborted: {reason}")
+                    self._to_error(server_id, message, leftovers=leftovers, failed_host=host)
+                    if isinstance(exc, Exception):
+                        raise self._failed(server_id, self._fault(server_id)) from exc
+                    raise
                 with self.catalog.begin() as tx:
                     release(tx, server_id)
                     c = tx.t.compute_services
@@ -521,6 +561,7 @@ class Servers:
                 _set(tx, server_id, status="ACTIVE", vm_state="active", task_state=None,
                      power_state=drv.RUNNING, launched_at=now, fault=None)
                 tasks.end(tx, self.task_id)
+            self.task_id = None
             return
         if len(attempts) > 1 or (errors and len(errors) == len(attempts)):
             reason = ("Exceeded maximum number of retries. Exhausted all hosts available for retrying build "
@@ -535,14 +576,32 @@ class Servers:
         with self.catalog.read() as tx:
             return ServerFailed(message, server_record(tx, find_server_row(tx, server_id)))
 
-    def _to_error(self, server_id: str, message: str) -> None:
+    def _to_error(self, server_id: str, message: str, leftovers: Optional[list] = None,
+                  failed_host: Optional[str] = None) -> None:
+        """ERROR with the reason. The claim is released (and the host forgotten) only when the
+        host was cleaned: what could not be removed stays counted on its host, and a delete
+        (state: absent) finds it there and tries again."""
         with self.catalog.begin() as tx:
             if self.task_id:
                 tasks.end(tx, self.task_id)
-            release(tx, server_id)
+                self.task_id = None
             now = tx.now()
+            if failed_host is not None:
+                c = tx.t.compute_services
+                tx.execute(update(c).where(c.c.host == failed_host).values(failed_builds=c.c.failed_builds + 1))
+            if leftovers:
+                message += (". Cleaning the host failed too (" + "; ".join(leftovers) + "): the server keeps its "
+                            "host and claim; delete it (state: absent) to remove what is left")
+                _set(tx, server_id, status="ERROR", vm_state="error", task_state=None, power_state=drv.NOSTATE,
+                     fault={"code": 500, "message": message, "created": iso(now)})
+                return
+            release(tx, server_id)
             _set(tx, server_id, status="ERROR", vm_state="error", task_state=None, power_state=drv.NOSTATE,
                  host=None, node=None, fault={"code": 500, "message": message, "created": iso(now)})
+
+    def _fault(self, server_id: str) -> str:
+        with self.catalog.read() as tx:
+            return (find_server_row(tx, server_id).get("fault") or {}).get("message", "")
 
     # ---------------------------------------------------------------- compute step
     def _build_on_host(self, service: dict, row: dict, image: dict, ports: list, key: Optional[dict]) -> None:
@@ -571,13 +630,21 @@ class Servers:
         return drv.instance_name(number)
 
     def _cleanup_host(self, service: dict, row: dict, ports: list) -> list:
+        """Remove the domain, the disk and config drive, the DHCP reservations of a failed build.
+        Returns what could not be removed (empty: the host is clean)."""
         try:
-            host = libvirt_host(service)
-            return host.destroy(row["id"], row["id"] + ".",
-                                [(p["libvirt_network"], p["mac_address"]) for p in ports])
-        except (ComputeError, OSError) as exc:
-            self.warnings.append(f"Cleaning up server {row['id']} on {service['host']} failed: {exc}")
-            return []
+            host = hypervisor_for(service)
+            host.destroy(row["id"], row["id"] + ".", [(p["libvirt_network"], p["mac_address"]) for p in ports])
+            left = []
+            if hasattr(host, "instance_volumes"):  # the libvirt drivers: look again, trust nothing
+                left = [f"volume {name}" for name in host.instance_volumes(row["id"] + ".")]
+            if getattr(host, "domain_uuid", lambda _n: None)(row["id"]) is not None:
+                left.append(f"domain {row['id']}")
+        except BaseException as exc:  # a second Ctrl-C during the cleanup, too: report it
+            left = [f"on {service['host']}: {_reason(exc)}"]
+        if left:
+            self.warnings.append(f"Cleaning up server {row['id']} on {service['host']} left: {'; '.join(left)}")
+        return left
 
     # ---------------------------------------------------------------- delete
     def delete(self, row: dict) -> list:
