@@ -24,6 +24,7 @@ from __future__ import annotations
 import os
 import time
 
+from . import testpoints
 from .catalog import tasks
 from .errors import MinistackError
 
@@ -73,7 +74,9 @@ def run_job(catalog, job) -> None:
     undo = Undo()
     try:
         _test_gate()
+        testpoints.reached("intent-recorded")
         work(undo)
+        testpoints.reached("outcome")
     except BaseException as err:
         failures = undo.run()
         reason = _reason(err)

@@ -23,6 +23,7 @@ try:  # ansible-test's import sanity loads plugin_utils without SQLAlchemy; Cata
 except ImportError:
     pass
 
+from .. import testpoints
 from ..catalog.errors import CatalogError, Conflict, InvalidInput, NotFound, NoValidHost
 from ..catalog.hosts import service_down_time
 from ..catalog.projects import find_project
@@ -312,15 +313,21 @@ class Volume(_BlockResource):
             "snapshot_id": snap["id"] if snap else None, "image_id": image["id"] if image else None,
             "created_at": now,
         })
+        self._create_on_host(tx, chosen, volume_id, size, snap, image)
+
+    def _create_on_host(self, tx, chosen, volume_id, size, snap, image, again=False):
         backend = service.host_backend(chosen)
         name = VOLUME_NAME.format(volume_id)
 
         def work(undo):
             undo.add(f"removing {name} on {chosen['host']}", lambda: backend.exists(name) and backend.delete(name))
+            if again and backend.exists(name):  # what the interrupted create left, maybe half-filled
+                backend.delete(name)
             if snap is not None:
                 backend.create_from_snapshot(SNAPSHOT_NAME.format(snap["id"]), name, size)
             else:
                 backend.create(name, size)
+            testpoints.reached("host-work")
             if image is not None:
                 # the image file is the controller's: a remote block host gets a staged copy
                 with backend.image_on_host(image["location"][len("file://"):]) as image_path:
@@ -334,6 +341,32 @@ class Volume(_BlockResource):
 
         self.host_work(tx, "volume", volume_id, "creating", work, _failed_to("volumes", volume_id), done=done,
                        abandon=[_status_abandon("volumes", volume_id)])
+
+    def run(self, tx):
+        if (self.params.get("state") or "present") == "present":
+            current = self.find(tx)
+            row = self._row
+            if row is not None and row["status"] == "error" and not self.wait_for \
+                    and "creating was interrupted" in (row.get("status_reason") or ""):
+                return self._create_again(tx, current, row)
+            self.wait_for = None
+        return super().run(tx)
+
+    def _create_again(self, tx, before, row):
+        """A create that a killed run never finished (settled to error): the same task run again
+        removes what it left on the block host and makes the volume again: the run converges."""
+        snap = image = None
+        if row.get("snapshot_id"):
+            snap = tx.one_or_none(select(tx.t.snapshots).where(tx.t.snapshots.c.id == row["snapshot_id"]))
+        if row.get("image_id"):
+            image = tx.one_or_none(select(tx.t.images).where(tx.t.images.c.id == row["image_id"]))
+        _set_status(tx, "volumes", row["id"], status="available" if self.check_mode else "creating",
+                    status_reason=None)
+        self.warnings.append(f"Volume {row['name']} ({row['id']}): its create was interrupted "
+                             f"({row['status_reason']}); made it again")
+        if not self.check_mode:
+            self._create_on_host(tx, _service_for(tx, row["host"]), row["id"], row["size"], snap, image, again=True)
+        return self.outcome(True, before, self.find(tx))
 
     # -- update ------------------------------------------------------------------------
     def update(self, tx, current, desired, changes):
@@ -655,6 +688,7 @@ class ServerVolume(_BlockResource):
                      lambda: attacher.delete_secret(volume["id"]))
             undo.add(f"unplugging volume {volume['id']} from server {server['id']}",
                      lambda: attacher.detach(self._domain_name(server), volume["id"]))
+            testpoints.reached("host-work")
             made["device"] = attacher.attach(self._domain_name(server), volume["id"], made["info"], secret,
                                              device=device, initiator=initiator)
 
@@ -736,9 +770,43 @@ class ServerVolume(_BlockResource):
             select(tx.t.attachments).where(tx.t.attachments.c.server_id == self._srv["id"]))]
 
     def run(self, tx):
+        if (self.params.get("state") or "present") == "present":
+            current = self.find(tx)
+            if self._att is not None and self._att["status"] == "error_attaching" and not self.wait_for \
+                    and "attaching was interrupted" in (self._vol.get("status_reason") or ""):
+                outcome = self._attach_again(tx, current)
+                self._volume_and_attached(tx, outcome)
+                return outcome
+            self.wait_for = None
         outcome = super().run(tx)
         self._volume_and_attached(tx, outcome)
         return outcome
+
+    def _attach_again(self, tx, before):
+        """An attach that a killed run never finished (settled to error_attaching): the same task
+        run again first removes what it may have left (the disk in the domain, the libvirt secret,
+        the target and its CHAP account), then attaches again: the run converges."""
+        plan = attachments.plan_for_attachment(tx, self._att["id"])
+        volume_id = self._vol["id"]
+        reason = self._vol["status_reason"]
+        tx.execute(delete(tx.t.attachments).where(tx.t.attachments.c.id == self._att["id"]))
+        _set_status(tx, "volumes", volume_id, status="available", attach_status="detached", status_reason=None,
+                    provider_location=None, provider_auth=None)
+        self._vol = tx.one_or_none(select(tx.t.volumes).where(tx.t.volumes.c.id == volume_id))
+        self.warnings.append(f"Volume {volume_id}: its attach to server {self._srv['id']} was interrupted "
+                             f"({reason}); attached it again")
+        if not self.check_mode:
+            def cleanup(_undo):
+                attachments.raise_failures(f"Removing what the interrupted attach of volume {volume_id} left",
+                                           attachments.release_on_hosts([plan], self.context))
+
+            def cleanup_failed(tx, reason, _undone):
+                _set_status(tx, "volumes", volume_id, status="error", status_reason=reason)
+
+            self.host_work(tx, "volume", volume_id, "attaching", cleanup, cleanup_failed,
+                           abandon=[_status_abandon("volumes", volume_id)])
+        self.create(tx, {})
+        return self.outcome(True, before, self.find(tx) if self.check_mode else before)
 
     def report(self, tx, outcome):
         super().report(tx, outcome)

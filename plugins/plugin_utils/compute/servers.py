@@ -34,6 +34,7 @@ try:  # ansible-test's import sanity loads plugin_utils without SQLAlchemy; Cata
 except ImportError:
     pass
 
+from .. import testpoints
 from ..block import attachments
 from ..catalog import (
     CatalogError,
@@ -85,6 +86,14 @@ def _reason(exc: BaseException) -> str:
     text = " ".join(str(exc).split())
     return f"{type(exc).__name__}: {text}" if text and not isinstance(exc, (ComputeError, CatalogError)) \
         else (text or type(exc).__name__)
+
+
+def _interrupted(row: dict) -> bool:
+    """A server whose build never finished because its run was killed or interrupted (not one
+    whose build failed: that stays ERROR until deleted, as in Nova)."""
+    message = (row.get("fault") or {}).get("message", "")
+    return (row["status"] == "ERROR" and row.get("launched_at") is None
+            and ("building was interrupted" in message or "aborted: KeyboardInterrupt" in message))
 
 
 def _created(value: Optional[datetime]) -> Optional[str]:
@@ -268,9 +277,51 @@ class Servers:
                 current = find_server_row(tx, current["id"])
             if current is None:
                 return self.run()
+        if not self.check_mode and _interrupted(current):
+            return self._build_again(current)
         with self.catalog.read() as tx:
             before = server_record(tx, current)
         return self.update(current, before)
+
+    def _build_abandon(self, server_id: str) -> tuple:
+        """The build's task: if this process dies during it, the next run settles the server to
+        ERROR (and a run of the same task then builds it again: ``_build_again``)."""
+        ttl = float(self.params.get("timeout") or 180) * 3 + 600
+        return ttl, [{"table": "servers", "id": server_id, "values": {
+            "status": "ERROR", "vm_state": "error", "task_state": None,
+            "fault": {"code": 500, "message": "{reason}", "created": "{now}"}}}]
+
+    def _build_again(self, row: dict) -> dict:
+        """A build that a killed (or interrupted) run never finished: the same task run again
+        takes the server over, cleans what the first build left on its host, gives back its
+        claim, and schedules and builds it again: the run converges."""
+        ttl, abandon = self._build_abandon(row["id"])
+        with self.catalog.begin() as tx:
+            row = find_server_row(tx, row["id"])
+            if row is None or not _interrupted(row) or tasks.active(tx, "server", row["id"]):
+                row = None  # another run took it over meanwhile
+            else:
+                _set(tx, row["id"], status="BUILD", vm_state="building", task_state="scheduling", fault=None)
+                self.task_id = tasks.begin(tx, "server", row["id"], "building", ttl=ttl, abandon=abandon)
+                ports = networks.server_ports(tx, row["id"])
+                service = service_row(tx, row["host"]) if row.get("host") else None
+        if row is None:
+            return self.run()
+        leftovers = self._cleanup_host(service, row, ports) if service is not None else []
+        if leftovers:
+            self._to_error(row["id"], f"Building instance {row['id']} again failed: its first build's leftovers "
+                                      "could not be removed", leftovers=leftovers)
+            raise self._failed(row["id"], self._fault(row["id"]))
+        with self.catalog.begin() as tx:
+            release(tx, row["id"])
+            _set(tx, row["id"], host=None, node=None, power_state=drv.NOSTATE)
+        self.warnings.append(f"Server {row['name']} ({row['id']}): its build was interrupted ({row['fault']['message']}); "
+                             "built it again")
+        with self.catalog.read() as tx:
+            before = server_record(tx, find_server_row(tx, row["id"]))
+        outcome = self.create(row["id"])
+        outcome["diff"]["before"] = self._outcome(False, before, None)["diff"]["before"]
+        return outcome
 
     def _busy(self, server_id: str) -> bool:
         with self.catalog.read() as tx:
@@ -406,12 +457,9 @@ class Servers:
             tx.execute(insert(tx.t.server_group_members), {"group_id": group["id"], "server_id": server_id})
         if not self.check_mode:
             # The build runs outside any transaction: if this process dies meanwhile, the next
-            # run settles the server to ERROR (a delete then cleans the host).
-            ttl = float(self.params.get("timeout") or 180) * 3 + 600
-            self.task_id = tasks.begin(tx, "server", server_id, "building", ttl=ttl, abandon=[
-                {"table": "servers", "id": server_id, "values": {
-                    "status": "ERROR", "vm_state": "error", "task_state": None,
-                    "fault": {"code": 500, "message": "{reason}", "created": "{now}"}}}])
+            # run settles the server to ERROR (and the same task run again builds it again).
+            ttl, abandon = self._build_abandon(server_id)
+            self.task_id = tasks.begin(tx, "server", server_id, "building", ttl=ttl, abandon=abandon)
         return server_id
 
     def _zone(self):
@@ -529,7 +577,9 @@ class Servers:
                 continue
             t1 = time.monotonic()
             try:
+                testpoints.reached("intent-recorded")
                 self._build_on_host(service, row, image, ports, key)
+                testpoints.reached("outcome")
             except BaseException as exc:
                 # Any failure (a raw libvirtError, a bug, Ctrl-C) cleans the host it built on
                 # first; the claim is given back only once nothing is left there.

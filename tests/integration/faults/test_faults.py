@@ -10,11 +10,15 @@ servers run a blank disk, so no guest CPU is spent).
 
 from __future__ import annotations
 
+import json
+import os
 import pathlib
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
+import time
 
 import pytest
 
@@ -178,3 +182,104 @@ def test_simultaneous_creates_of_one_name_make_one(world, tmp_path):
             elif module != "server" and any(r.get("failed") for r in outcome):
                 wrong.append((module, "failed", outcome))
     assert wrong == [], wrong
+
+
+# ---------------------------------------------------------------- SIGKILL at named points
+PLAYBOOK = pathlib.Path(__file__).parent / "playbooks" / "step.yml"
+KILLS = [("server", "intent-recorded"), ("server", "host-work"), ("server", "outcome"),
+         ("volume", "intent-recorded"), ("volume", "host-work"), ("volume", "outcome"),
+         ("attach", "intent-recorded"), ("attach", "host-work"),
+         ("ring", "host-work"), ("ring", "outcome")]
+
+
+def _kill_tree(proc):
+    """SIGKILL ansible-playbook and every process it started (its workers call setsid())."""
+    pids, todo = [], [proc.pid]
+    while todo:
+        pid = todo.pop()
+        pids.append(pid)
+        todo.extend(int(c) for c in subprocess.run(["pgrep", "-P", str(pid)], capture_output=True,
+                                                   text=True).stdout.split())
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    proc.wait(timeout=60)
+
+
+def _playbook(world, tmp_path, extra, point=None):
+    vars_file = tmp_path / "vars.json"
+    vars_file.write_text(json.dumps({**world.tv, **extra}))
+    env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"}
+    if point:
+        env.update(MINISTACK_TEST_STOP_AT=point, MINISTACK_TEST_STOP_FILE=str(tmp_path / "stopped"))
+    return subprocess.Popen([str(ROOT / ".venv" / "bin" / "ansible-playbook"), str(PLAYBOOK), "-e", f"@{vars_file}"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=str(ROOT))
+
+
+def _orphans(world, ring_dir):
+    """Everything on this machine that no live catalog record accounts for."""
+    with world.catalog.read() as tx:
+        servers = {r["id"] for r in tx.all(select(tx.t.servers).where(tx.t.servers.c.vm_state != "deleted"))}
+        volumes = {r["id"] for r in tx.all(select(tx.t.volumes).where(tx.t.volumes.c.status != "deleted"))}
+        attached = {r["volume_id"] for r in tx.all(select(tx.t.attachments).where(
+            tx.t.attachments.c.status == "attached"))}
+    conn = world.host.conn
+    left = [f"domain {d.UUIDString()}" for d in conn.listAllDomains(0)
+            if str(world.dirs["instances"]) in d.XMLDesc(0) and d.UUIDString() not in servers]
+    left += [f"disk {v}" for v in world.host.instance_volumes("") if v.split(".")[0] not in servers]
+    left += [f"volume file {f.name}" for f in world.dirs["volumes"].iterdir()
+             if f.name.removeprefix("volume-") not in volumes]
+    tgt = subprocess.run(["tgtadm", "--lld", "iscsi", "--op", "show", "--mode", "target"], capture_output=True,
+                         text=True, check=True).stdout
+    left += [f"target of {v}" for v in volumes - attached if f"volume-{v}" in tgt]
+    left += [f"target conf {f.name}" for f in TGT_CONF.glob("*") if any(v in f.name for v in volumes - attached)]
+    secrets = subprocess.run(["virsh", "-c", "qemu:///system", "secret-list"], capture_output=True, text=True).stdout
+    left += [f"secret of {v}" for v in volumes - attached if v in secrets]
+    left += [f"ring temp {f.name}" for f in ring_dir.glob(".*")] if ring_dir.exists() else []
+    return left
+
+
+@pytest.mark.parametrize("op, point", KILLS, ids=[f"{o}-{p}" for o, p in KILLS])
+def test_sigkill_at_a_named_point_then_the_same_task_converges(world, tmp_path, op, point):
+    name = f"kill-{op}-{point}"
+    ring_dir = world.dirs["rings"] / name
+    extra = {"step": op, "name": name}
+    if op == "attach":
+        made = call("server", {"name": f"{name}-srv", "image": "mx-img", "flavor": "mx.nano", "network": "mx-net",
+                               "wait": False}, world.tv)
+        assert made["server"]["status"] == "ACTIVE", made.get("msg")
+        assert call("volume", {"name": name, "size": 1}, world.tv)["volume"]["status"] == "available"
+        extra["server"] = f"{name}-srv"
+    if op == "ring":
+        extra.update(path=str(ring_dir), devices=[{"ip": "127.0.0.1", "port": 6200 + i, "device": "sdb", "zone": 1,
+                                                   "weight": 100} for i in range(3)])
+    killed = _playbook(world, tmp_path, extra, point)
+    try:
+        deadline = time.monotonic() + 180
+        while not (tmp_path / "stopped").exists():
+            assert killed.poll() is None, killed.communicate()[0][-3000:]
+            assert time.monotonic() < deadline, f"never reached {point}"
+            time.sleep(0.2)
+    finally:
+        _kill_tree(killed)
+    again = _playbook(world, tmp_path, extra)
+    out = again.communicate(timeout=600)[0]
+    assert again.returncode == 0, out[-3000:]
+    if op == "server":
+        rows, allocations, _ports = _server(world, name)
+        assert [r["status"] for r in rows] == ["ACTIVE"] and len(allocations) == 1, (rows, allocations)
+    elif op in ("volume", "attach"):
+        with world.catalog.read() as tx:
+            vol = tx.one_or_none(select(tx.t.volumes).where(tx.t.volumes.c.name == name))
+        assert vol["status"] == ("available" if op == "volume" else "in-use"), vol
+    else:
+        assert sorted(f.name for f in ring_dir.iterdir()) == ["object.builder.json", "object.ring.gz"]
+    assert _orphans(world, ring_dir) == []
+    if op == "attach":  # the blank guest never lets go of a disk: remove the server, then its volume
+        assert not call("server", {"name": f"{name}-srv", "state": "absent"}, world.tv).get("failed")
+    if op in ("attach", "volume"):
+        assert not call("volume", {"name": name, "state": "absent"}, world.tv).get("failed")
+    if op == "server":
+        assert not call("server", {"name": name, "state": "absent"}, world.tv).get("failed")
