@@ -47,18 +47,19 @@ def connect(uri: str):
         except libvirt.libvirtError:
             pass
         _connections.pop(uri, None)
-    for attempt in range(CONNECT_ATTEMPTS):
+    attempt = 0
+    while True:
         try:
             conn = libvirt.open(uri)
-            break
         except libvirt.libvirtError as exc:
             text = error_text(exc)
-            if attempt + 1 < CONNECT_ATTEMPTS and transient(text):
-                time.sleep(attempt + 1)
+            attempt += 1
+            if attempt < CONNECT_ATTEMPTS and transient(text):
+                time.sleep(attempt)
                 continue
             raise ConnectError(f"Cannot connect to the hypervisor at {uri}: {text}") from exc
-    _connections[uri] = conn
-    return conn
+        _connections[uri] = conn
+        return conn
 
 
 CONNECT_ATTEMPTS = 3
