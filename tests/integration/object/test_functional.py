@@ -1,9 +1,10 @@
 """Swift's own functional test suite (test/functional from the swift 2.38.3 sdist) against the
 cluster the roles deployed: SWIFT_TEST_IN_PROCESS=0, SWIFT_TEST_CONFIG_FILE pointing at it.
 
-The normal suite runs the account, container and object tests (about a minute); the whole
-suite, including test/functional/tests.py (which pytest does not collect by default), is
-marked ``full``. Counts are printed and written to <session tmp>/functional-*.json.
+The normal suite runs the account, container and object tests, with the cross-policy
+copy, and one S3 multipart test through boto3; the whole suite, test/functional
+with s3api and test/functional/tests.py (which pytest does not collect by default), is marked
+``full``. Counts are printed and written to <session tmp>/functional-*.json.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from .conftest import ROOT
+from .conftest import PROXY, ROOT, STORAGE_DOMAIN
 
 SWIFT_VERSION = "2.38.3"
 FUNCTEST = ROOT / ".cache" / "swift-functest"
@@ -27,8 +28,14 @@ SUBSET = [
     "test/functional/test_account.py",
     "test/functional/test_container.py",
     "test/functional/test_object.py",
+    # test_object.py includes the cross-policy copy (test_cross_policy_copy) and test_container.py the
+    # non-default policy tests; tests/integration/object/test_policies.py has the erasure-coded ones.
+    # S3 through boto3: buckets and multipart uploads.
+    "test/functional/s3api/test_multi_upload.py::TestS3ApiMultiUpload::test_object_multi_upload",
 ]
 
+# test/functional/s3api needs boto3 (and boto for a few tests); pytest-subtests as Swift's test-requirements.
+S3_TEST_PACKAGES = ["boto3", "boto", "pytest-subtests"]
 TEST_CONF = """[func_test]
 auth_uri = {auth_url}
 account = test
@@ -47,12 +54,21 @@ account6 = test
 username6 = tester6
 password6 = testing6
 collate = C
+storage_domain = {storage_domain}
+s3_storage_url = {proxy}/
+s3_region = us-east-1
+s3_access_key = test:tester
+s3_secret_key = testing
+s3_access_key2 = test:tester2
+s3_secret_key2 = testing2
+s3_access_key3 = test:tester3
+s3_secret_key3 = testing3
 """
 
 
 @pytest.fixture(scope="session")
 def functest(swift_aio, tmp_path_factory):
-    """The sdist's test tree and a virtualenv with swift, python-swiftclient and pytest (cached)."""
+    """The sdist's test tree and a virtualenv with swift, python-swiftclient, pytest and boto3 (cached)."""
     if not (SDIST_DIR / "test" / "functional").is_dir():
         FUNCTEST.mkdir(parents=True, exist_ok=True)
         subprocess.run(
@@ -74,7 +90,7 @@ def functest(swift_aio, tmp_path_factory):
         subprocess.run(
             ["tar", "-C", str(FUNCTEST), "-xzf", str(FUNCTEST / f"swift-{SWIFT_VERSION}.tar.gz")], check=True
         )
-    if not (VENV / "bin" / "pytest").exists():
+    if not (VENV / "bin" / "pytest").exists() or not list((VENV / "lib").glob("python3*/site-packages/boto3")):
         subprocess.run([sys.executable, "-m", "venv", "--clear", str(VENV)], check=True)
         subprocess.run(
             [
@@ -84,12 +100,13 @@ def functest(swift_aio, tmp_path_factory):
                 f"swift=={SWIFT_VERSION}",
                 "python-swiftclient==4.11.0",
                 "pytest==9.2.0",
+                *S3_TEST_PACKAGES,
             ],
             check=True,
             capture_output=True,
         )
     conf = tmp_path_factory.mktemp("functest") / "test.conf"
-    conf.write_text(TEST_CONF.format(auth_url=swift_aio.auth_url))
+    conf.write_text(TEST_CONF.format(auth_url=swift_aio.auth_url, storage_domain=STORAGE_DOMAIN, proxy=PROXY))
     return conf
 
 
@@ -155,7 +172,7 @@ def test_functional_subset(functest, swift_aio):
 def test_functional_full_suite(functest, swift_aio):
     results = {}
     for label, targets in (
-        ("functional", ["--ignore=test/functional/s3api", "test/functional"]),
+        ("functional", ["test/functional"]),
         ("tests.py", ["test/functional/tests.py"]),
     ):
         report = swift_aio.workdir / f"functional-full-{label}.xml"
