@@ -35,7 +35,7 @@ SUBSET = [
 ]
 
 # test/functional/s3api needs boto3 (and boto for a few tests); pytest-subtests as Swift's test-requirements.
-S3_TEST_PACKAGES = ["boto3", "boto", "pytest-subtests"]
+S3_TEST_PACKAGES = ["boto3==1.44.8", "botocore==1.44.8", "boto==2.49.0", "pytest-subtests==0.15.0"]
 TEST_CONF = """[func_test]
 auth_uri = {auth_url}
 account = test
