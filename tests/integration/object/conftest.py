@@ -42,6 +42,14 @@ POLICIES = [
     {"name": "ec42", "index": 2, "type": "erasure_coding", "ec_num_data_fragments": 4, "ec_num_parity_fragments": 2},
 ]
 STORAGE_DOMAIN = "example.net"
+# What Swift's functional suite expects of the proxy (as its in-process cluster has it).
+FUNCTIONAL_PROXY_VARS = {
+    "object_proxy_allow_account_management": True,
+    "object_proxy_allow_open_expired": True,
+    "object_proxy_domain_remap": True,
+    "object_proxy_storage_domain": [STORAGE_DOMAIN],
+    "object_proxy_s3_acl": True,
+}
 
 
 class Run:
@@ -130,12 +138,7 @@ def aio_inventory(
                 "object_host_replicator_interval": 5,
                 "object_host_auditor_interval": 5,
                 "object_host_expirer_interval": 5,
-                # What Swift's functional suite expects of the proxy (as its in-process cluster does).
-                "object_proxy_allow_account_management": True,
-                "object_proxy_allow_open_expired": True,
-                "object_proxy_domain_remap": True,
-                "object_proxy_storage_domain": [STORAGE_DOMAIN],
-                "object_proxy_s3_acl": True,
+                **FUNCTIONAL_PROXY_VARS,
                 "object_proxy_reseller_prefixes": ["AUTH", "SERVICE"],
                 "object_proxy_require_groups": {"SERVICE": "service"},
                 "object_proxy_accounts": ACCOUNTS,

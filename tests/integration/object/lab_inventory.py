@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pathlib
 
-from .conftest import ACCOUNTS, POLICIES
+from .conftest import ACCOUNTS, FUNCTIONAL_PROXY_VARS, POLICIES
 
 
 def object_lab_inventory(
@@ -29,6 +29,8 @@ def object_lab_inventory(
             "object_host_replicator_interval": 5,
             "object_host_auditor_interval": 5,
             "object_storage_policies": POLICIES,
+            "object_host_expirer_interval": 5,
+            **FUNCTIONAL_PROXY_VARS,
             "object_proxy_accounts": ACCOUNTS,
             "object_proxy_reseller_prefixes": ["AUTH", "SERVICE"],
             "object_proxy_require_groups": {"SERVICE": "service"},

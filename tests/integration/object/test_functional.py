@@ -66,8 +66,7 @@ s3_secret_key3 = testing3
 """
 
 
-@pytest.fixture(scope="session")
-def functest(swift_aio, tmp_path_factory):
+def prepare_functest() -> None:
     """The sdist's test tree and a virtualenv with swift, python-swiftclient, pytest and boto3 (cached)."""
     if not (SDIST_DIR / "test" / "functional").is_dir():
         FUNCTEST.mkdir(parents=True, exist_ok=True)
@@ -105,9 +104,18 @@ def functest(swift_aio, tmp_path_factory):
             check=True,
             capture_output=True,
         )
-    conf = tmp_path_factory.mktemp("functest") / "test.conf"
-    conf.write_text(TEST_CONF.format(auth_url=swift_aio.auth_url, storage_domain=STORAGE_DOMAIN, proxy=PROXY))
-    return conf
+
+
+def write_test_conf(path: pathlib.Path, proxy: str) -> pathlib.Path:
+    """test.conf for a cluster whose proxy is at ``proxy`` (http://host:port)."""
+    path.write_text(TEST_CONF.format(auth_url=proxy + "/auth/v1.0", storage_domain=STORAGE_DOMAIN, proxy=proxy))
+    return path
+
+
+@pytest.fixture(scope="session")
+def functest(swift_aio, tmp_path_factory):
+    prepare_functest()
+    return write_test_conf(tmp_path_factory.mktemp("functest") / "test.conf", PROXY)
 
 
 def run_suite(conf: pathlib.Path, targets: list[str], report: pathlib.Path, timeout: int) -> dict:
@@ -126,13 +134,15 @@ def run_suite(conf: pathlib.Path, targets: list[str], report: pathlib.Path, time
         *targets,
     ]
     proc = subprocess.run(cmd, cwd=SDIST_DIR, env=env, capture_output=True, text=True, timeout=timeout)
-    counts = {"passed": 0, "skipped": 0, "failed": 0, "failed_tests": []}
+    counts = {"passed": 0, "skipped": 0, "failed": 0, "failed_tests": [], "skip_reasons": {}}
     for case in ET.parse(report).getroot().iter("testcase"):
         if case.find("failure") is not None or case.find("error") is not None:
             counts["failed"] += 1
             counts["failed_tests"].append(f"{case.get('classname')}::{case.get('name')}")
         elif case.find("skipped") is not None:
             counts["skipped"] += 1
+            reason = (case.find("skipped").get("message") or "").strip()[:120]
+            counts["skip_reasons"][reason] = counts["skip_reasons"].get(reason, 0) + 1
         else:
             counts["passed"] += 1
     counts["tail"] = proc.stdout[-3000:]
@@ -149,7 +159,11 @@ def _rerun_failures(conf, counts, report, timeout) -> dict:
         module, _, cls = classname.rpartition(".")
         ids.append(f"{module.replace('.', '/')}.py::{cls}::{test}")
     again = run_suite(conf, ids, report, timeout)
-    counts["rerun"] = {"failed_first": counts["failed"], "failed_again": again["failed"]}
+    counts["rerun"] = {
+        "failed_first": counts["failed"],
+        "failed_again": again["failed"],
+        "flaky": sorted(set(counts["failed_tests"]) - set(again["failed_tests"])),
+    }
     counts["passed"] += again["passed"]
     counts["skipped"] += again["skipped"]
     counts["failed"] = again["failed"]
@@ -168,17 +182,17 @@ def test_functional_subset(functest, swift_aio):
     assert counts["failed"] == 0, counts["failed_tests"]
 
 
-@pytest.mark.full
-def test_functional_full_suite(functest, swift_aio):
+def run_full_suite(conf: pathlib.Path, workdir: pathlib.Path) -> dict:
+    """test/functional (s3api included) and tests.py; failures re-run once and reported as flaky."""
     results = {}
     for label, targets in (
         ("functional", ["test/functional"]),
         ("tests.py", ["test/functional/tests.py"]),
     ):
-        report = swift_aio.workdir / f"functional-full-{label}.xml"
-        counts = run_suite(functest, targets, report, timeout=3600)
-        results[label] = _rerun_failures(functest, counts, report.with_suffix(".rerun.xml"), 900)
-    (swift_aio.workdir / "functional-full.json").write_text(json.dumps(results, indent=1))
+        report = workdir / f"functional-full-{label}.xml"
+        counts = run_suite(conf, targets, report, timeout=5400)
+        results[label] = _rerun_failures(conf, counts, report.with_suffix(".rerun.xml"), 900)
+    (workdir / "functional-full.json").write_text(json.dumps(results, indent=1))
     total = {k: sum(r[k] for r in results.values()) for k in ("passed", "skipped", "failed")}
     print(
         f"\nswift functional suite: {total['passed']} passed, {total['skipped']} skipped, {total['failed']} failed "
@@ -186,5 +200,18 @@ def test_functional_full_suite(functest, swift_aio):
         f"{results['functional']['failed']}; tests.py: {results['tests.py']['passed']}/"
         f"{results['tests.py']['skipped']}/{results['tests.py']['failed']})"
     )
-    assert total["passed"] >= 700
-    assert total["failed"] == 0, [r["failed_tests"] for r in results.values()]
+    flaky = [name for r in results.values() for name in r.get("rerun", {}).get("flaky", [])]
+    print(f"flaky (failed, then passed on the rerun): {flaky or 'none'}")
+    reasons: dict[str, int] = {}
+    for r in results.values():
+        for reason, n in r["skip_reasons"].items():
+            reasons[reason] = reasons.get(reason, 0) + n
+    print("skips: " + "; ".join(f"{n} x {reason}" for reason, n in sorted(reasons.items(), key=lambda kv: -kv[1])))
+    return {"total": total, "results": results}
+
+
+@pytest.mark.full
+def test_functional_full_suite(functest, swift_aio):
+    outcome = run_full_suite(functest, swift_aio.workdir)
+    assert outcome["total"]["passed"] > 977  # the hand-made all-in-one of swift-aio.md
+    assert outcome["total"]["failed"] == 0, [r["failed_tests"] for r in outcome["results"].values()]

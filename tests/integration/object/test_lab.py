@@ -15,6 +15,7 @@ import pytest
 
 from .conftest import ROOT, run_playbook
 from .lab_inventory import object_lab_inventory
+from .test_functional import prepare_functest, run_full_suite, write_test_conf
 
 # `full` (a separate target, not the test command): 3 min 22 s on an idle 2-core machine, over
 # 15 minutes at load 10. Run it with `python -m pytest -m full tests/integration/object/test_lab.py`.
@@ -156,3 +157,15 @@ def test_auditor_quarantines_and_replication_restores(lab_cluster):
     assert quarantined, "the auditor did not quarantine the corrupted file"
     assert restored, "replication did not restore the good copy"
     assert conn.get_object("audit", "victim")[1] == body
+
+
+def test_functional_suite_on_the_lab(lab_cluster):
+    """Swift's whole functional suite (s3api and tests.py included) against the lab's proxy:
+    gold/silver/ec42 over three hosts, domain_remap, etag-quoter, allow_open_expired."""
+    prepare_functest()
+    conf = write_test_conf(lab_cluster["work"] / "test.conf", f"http://{lab_cluster['proxy_ip']}:8080")
+    started = time.time()
+    outcome = run_full_suite(conf, lab_cluster["work"])
+    print(f"functional suite on the lab: {time.time() - started:.0f} s, load {os.getloadavg()}")
+    assert outcome["total"]["passed"] > 977  # the hand-made all-in-one of swift-aio.md
+    assert outcome["total"]["failed"] == 0, [r["failed_tests"] for r in outcome["results"].values()]
