@@ -152,7 +152,7 @@ RUN printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \\
       systemd systemd-sysv dbus libpam-systemd openssh-server python3 python3-apt sudo \\
       iproute2 procps less ca-certificates \\
-      libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils \\
+      libvirt-daemon-system libvirt-clients qemu-system-x86 qemu-utils qemu-block-extra \\
       netcat-openbsd dnsmasq-base iptables python3-libvirt \\
       tgt lvm2 \\
  && rm -f /usr/sbin/policy-rc.d \\

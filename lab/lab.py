@@ -58,6 +58,10 @@ NETWORK = f"ministack-{LAB_NAME}"
 GATEWAY = SUBNET.network_address + 1
 LABEL = f"ministack.lab={LAB_NAME}"
 KEY = STATE / "id_ed25519"
+# The controller's known_hosts file for this lab (ministack_known_hosts in the inventory):
+# every connection (lab/lab's own ssh, Ansible's, libvirt's, the block runner's) checks the
+# hosts' keys against it with StrictHostKeyChecking=yes.
+KNOWN_HOSTS = STATE / "known_hosts"
 INVENTORY = STATE / "inventory.yml"
 SSH_CONFIG = STATE / "ssh_config"
 FIRST_HOST_OFFSET = 10  # h1 is .11, h2 is .12, ...
@@ -72,14 +76,17 @@ HOST_RUN_FLAGS = [
     "--security-opt", "unmask=/proc/sys",
 ]
 
-SSH_OPTIONS = [
-    "-o", "StrictHostKeyChecking=no",
-    "-o", "UserKnownHostsFile=/dev/null",
+SSH_BASE_OPTIONS = [
+    "-o", "StrictHostKeyChecking=yes",
+    "-o", f"UserKnownHostsFile={KNOWN_HOSTS}",
     "-o", "LogLevel=ERROR",
     "-o", "ControlMaster=auto",
     "-o", "ControlPersist=60s",
-    "-o", f"ControlPath={STATE}/cp-%C",
 ]
+SSH_OPTIONS = [*SSH_BASE_OPTIONS, "-o", f"ControlPath={STATE}/cp-%C"]
+# Ansible's own control sockets: a master opened by lab/lab must not stand in for Ansible's
+# connection (and its host key check).
+ANSIBLE_SSH_OPTIONS = [*SSH_BASE_OPTIONS, "-o", f"ControlPath={STATE}/ans-%C"]
 
 BOOT_TIMEOUT = 120.0
 
@@ -154,6 +161,8 @@ def close_ssh_master(ip: str) -> None:
     """End the ControlPersist master for a host: after the host stopped, it would hold a dead
     connection that new sessions queue behind until TCP gives up."""
     run(["ssh", "-i", str(KEY), *SSH_OPTIONS, "-O", "exit", f"root@{ip}"], check=False, timeout=10)
+    # and Ansible's (the inventory gives it its own sockets)
+    run(["ssh", "-i", str(KEY), *ANSIBLE_SSH_OPTIONS, "-O", "exit", f"root@{ip}"], check=False, timeout=10)
 
 
 # --- up ----------------------------------------------------------------------------------
@@ -198,6 +207,7 @@ def object_store_flags(size_mb: int) -> list[str]:
 def create_host(index: int, image: str, extra_flags: list[str]) -> None:
     host, ip = host_name(index), host_ip(index)
     name = container_name(host)
+    forget_host_keys(ip)
     podman("create", "--name", name, "--hostname", host, "--label", LABEL,
            "--network", NETWORK, "--ip", ip, *HOST_RUN_FLAGS, *extra_flags, image)
     try:
@@ -210,6 +220,38 @@ def create_host(index: int, image: str, extra_flags: list[str]) -> None:
     log(f"{host}: started {name} at {ip}")
 
 
+def known_host_keys(ip: str) -> list[str]:
+    """The lines recorded for ``ip`` in the lab's known_hosts file."""
+    if not KNOWN_HOSTS.exists():
+        return []
+    proc = run(["ssh-keygen", "-F", ip, "-f", str(KNOWN_HOSTS)], check=False)
+    return [line for line in proc.stdout.splitlines() if line and not line.startswith("#")]
+
+
+def forget_host_keys(ip: str) -> None:
+    """A host the lab (re)creates is a new machine: its old keys must go."""
+    if known_host_keys(ip):
+        run(["ssh-keygen", "-R", ip, "-f", str(KNOWN_HOSTS)], check=False)
+        Path(f"{KNOWN_HOSTS}.old").unlink(missing_ok=True)
+
+
+def record_host_keys(host: str, ip: str) -> bool:
+    """Record a new host's SSH keys, read through podman (the lab's trusted channel to its own
+    containers, so no trust-on-first-use is needed here). False while the host has not made
+    its keys yet (ministack-ssh-hostkeys.service at first boot)."""
+    if known_host_keys(ip):
+        return True
+    proc = podman("exec", container_name(host), "sh", "-c", "cat /etc/ssh/ssh_host_*_key.pub",
+                  check=False, timeout=15)
+    keys = [line.split()[:2] for line in proc.stdout.splitlines() if len(line.split()) >= 2]
+    if proc.returncode != 0 or not keys:
+        return False
+    with KNOWN_HOSTS.open("a") as known:
+        known.writelines(f"{ip} {kind} {blob}\n" for kind, blob in keys)
+    KNOWN_HOSTS.chmod(0o600)
+    return True
+
+
 def wait_ready(hosts: dict[str, str], timeout: float = BOOT_TIMEOUT) -> dict[str, float]:
     """Wait until each host answers over SSH and systemd has finished booting."""
     start = time.monotonic()
@@ -218,6 +260,9 @@ def wait_ready(hosts: dict[str, str], timeout: float = BOOT_TIMEOUT) -> dict[str
     last: dict[str, str] = {}
     while pending:
         for host, ip in list(pending.items()):
+            if not record_host_keys(host, ip):
+                last[host] = "no SSH host keys yet"
+                continue
             try:
                 proc = run(ssh_argv(ip, "systemctl", "is-system-running", connect_timeout=2),
                            check=False, timeout=15)
@@ -259,7 +304,8 @@ def assign_roles(n: int, compute: int | None, block: int | None, obj: int | None
 
 
 def write_inventory(n: int, groups: dict[str, list[str]]) -> None:
-    common_args = " ".join(f"-o {o}" for o in SSH_OPTIONS[1::2])
+    # Ansible's own connection: the same known_hosts file, strict checking, its own sockets.
+    common_args = " ".join(f"-o {o}" for o in ANSIBLE_SSH_OPTIONS[1::2])
     lines = [
         "# Written by `lab/lab up`: the hosts of the ministack lab (podman containers on this",
         "# machine). Rewritten on every `up`; do not edit.",
@@ -269,6 +315,11 @@ def write_inventory(n: int, groups: dict[str, list[str]]) -> None:
         f"    ansible_ssh_private_key_file: {KEY}",
         f"    ansible_ssh_common_args: {common_args!r}".replace("'", '"'),
         "    ansible_python_interpreter: /usr/bin/python3",
+        "    # The controller's known_hosts file for these hosts: Ansible (above), libvirt (kvm_host's",
+        "    # qemu+libssh URI) and the block runner check against it. lab/lab records new hosts'",
+        "    # keys through podman; roles/common_host (tasks_from: host_key) records them on first use",
+        "    # for other inventories. ministack_host_key_checking: false turns checking off.",
+        f"    ministack_known_hosts: {KNOWN_HOSTS}",
         "  children:",
         "    controller:",
         "      hosts:",
@@ -283,7 +334,8 @@ def write_inventory(n: int, groups: dict[str, list[str]]) -> None:
         lines.append(f"        {host}:")
         lines.append(f"          ansible_host: {ip}")
         if host in groups["compute"]:
-            lines.append(f"          libvirt_uri: qemu+ssh://root@{ip}/system?keyfile={KEY}&no_verify=1")
+            lines.append(f"          libvirt_uri: qemu+libssh://root@{ip}/system?sshauth=privkey&keyfile={KEY}"
+                         f"&known_hosts={KNOWN_HOSTS}&known_hosts_verify=normal")
     for role in ("compute", "block", "object"):
         lines.append(f"    {role}:")
         if groups[role]:
@@ -384,7 +436,10 @@ def cmd_down(_args: argparse.Namespace) -> int:
         # Ends the ControlPersist master behind this socket, then the socket itself.
         run(["ssh", "-o", f"ControlPath={socket}", "-O", "exit", "lab-host"], check=False, timeout=10)
         socket.unlink(missing_ok=True)
-    for stale in (INVENTORY, SSH_CONFIG):
+    for socket in STATE.glob("ans-*"):
+        run(["ssh", "-o", f"ControlPath={socket}", "-O", "exit", "lab-host"], check=False, timeout=10)
+        socket.unlink(missing_ok=True)
+    for stale in (INVENTORY, SSH_CONFIG, KNOWN_HOSTS):
         stale.unlink(missing_ok=True)
     left = lab_containers()
     if left:

@@ -79,6 +79,14 @@ options:
   disabled_reason:
     description: Why the service is disabled. Only with O(enabled=false); enabling clears it.
     type: str
+  forced_down:
+    description:
+      - Mark the service C(down) at once, whatever its last contact (C(openstack compute service set --down));
+        C(false) lifts it (C(--up)). Not given, the current value is kept (C(false) for a new service).
+      - Use it when a host is known to be gone, so that the scheduler stops choosing it before
+        C(service_down_time) runs out and evacuation-style decisions can be made. A forced-down host is
+        never C(up), even when the controller reaches it.
+    type: bool
   discover:
     description:
       - Reach the host through libvirt now, read the capacity not given as options, and record the contact
@@ -123,6 +131,11 @@ EXAMPLES = r"""
     host: compute2
     enabled: false
     disabled_reason: disk replacement
+
+- name: A host is known to be gone (openstack compute service set --down compute2 nova-compute)
+  ministack.cloud.compute_service:
+    host: compute2
+    forced_down: true
 """
 
 RETURN = r"""
@@ -260,6 +273,7 @@ ARGUMENT_SPEC = dict(
     capabilities=dict(type="dict"),
     enabled=dict(type="bool"),
     disabled_reason=dict(type="str"),
+    forced_down=dict(type="bool"),
     discover=dict(type="bool", default=False),
 )
 

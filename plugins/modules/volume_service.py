@@ -64,7 +64,9 @@ options:
   connection:
     description:
       - How the controller runs commands on the host. Keys C(connection) (C(local) on the controller
-        itself, C(ssh) otherwise), C(address), C(user), C(port), C(sudo) (bool), C(identity_file).
+        itself, C(ssh) otherwise), C(address), C(user), C(port), C(sudo) (bool), C(identity_file),
+        C(known_hosts) (the controller's known_hosts file the host's key is checked against),
+        C(host_key_checking) (bool, default true; false accepts any key), C(connect_timeout) (seconds, default 10).
     type: dict
   enabled:
     description: Whether the scheduler may place new volumes on it.

@@ -25,7 +25,7 @@ from ..catalog.projects import find_project
 from ..catalog.quotas import check as check_quota
 from ..catalog.resource import Resource, iso, require_int, require_name, string_dict
 from . import attach as attach_mod
-from . import scheduler, secrets, service, targets
+from . import attachments, scheduler, secrets, service, targets
 from .backends import SNAPSHOT_NAME, VOLUME_NAME, GiB
 from .errors import BlockError, NoValidBackend
 
@@ -463,14 +463,29 @@ class ServerVolume(_BlockResource):
 
     result_key = "attachment"
 
-    def _server(self, tx):
+    def _server(self, tx, volume=None):
         t = tx.t.servers
         project = self.project(tx)
         live = t.c.vm_state != "deleted"
         row = _by_name_or_id(tx, t, self.params["server"], project["id"], "server", live=live)
+        if row is None and volume is not None:
+            row = self._gone_server(tx, volume)
         if row is None:
             raise NotFound(f"No server with a name or ID of '{self.params['server']}' exists.")
         return row
+
+    def _gone_server(self, tx, volume):
+        """A deleted (or vanished) server that still holds this volume: detaching from it must
+        stay possible, or nothing could ever free the volume."""
+        value = self.params["server"]
+        for att in _attachments(tx, volume["id"]):
+            row = tx.one_or_none(select(tx.t.servers).where(tx.t.servers.c.id == att["server_id"]))
+            if row is not None and value in (row["id"], row["name"]) and row["vm_state"] == "deleted":
+                return row
+            if row is None and value == att["server_id"]:
+                return {"id": att["server_id"], "name": att["server_id"], "host": att.get("host"),
+                        "status": "DELETED", "vm_state": "deleted", "project_id": volume["project_id"]}
+        return None
 
     def _volume(self, tx):
         t = tx.t.volumes
@@ -481,8 +496,9 @@ class ServerVolume(_BlockResource):
         return row
 
     def find(self, tx):
-        self._srv = self._server(tx)
         self._vol = self._volume(tx)
+        absent = (self.params.get("state") or "present") == "absent"
+        self._srv = self._server(tx, volume=self._vol if absent else None)
         t = tx.t.attachments
         row = tx.one_or_none(select(t).where(t.c.volume_id == self._vol["id"], t.c.server_id == self._srv["id"]))
         self._att = row
@@ -509,16 +525,13 @@ class ServerVolume(_BlockResource):
         if not server.get("host"):
             raise InvalidInput("server", f"server {server['name']} has no host (status {server['status']}); "
                                          "attach once it is ACTIVE")
-        cs = tx.t.compute_services
-        compute = tx.one_or_none(select(cs).where(cs.c.host == server["host"]))
+        compute = attachments.compute_service(tx, server["host"])
         if compute is None:
             raise CatalogError(f"Compute service {server['host']} of server {server['name']} is not registered.")
-        uri = compute.get("connection_uri") or "qemu:///system"
-        return compute, uri
+        return compute
 
-    def _attacher(self, uri):
-        return attach_mod.LibvirtAttacher(uri=uri, cache=self.context.get("disk_cache", "none"),
-                                          io=self.context.get("disk_io", "native"))
+    def _attacher(self, compute):
+        return attachments.attacher_for(compute, self.context)
 
     def _domain_name(self, server):
         return server["id"]  # domains carry the server's UUID, as with Nova
@@ -536,9 +549,9 @@ class ServerVolume(_BlockResource):
                                          f"vm_state {server.get('vm_state')}")
         key = self.secret_key()
         secrets._check_key(key)
-        compute, uri = self._compute(tx, server)
+        compute = self._compute(tx, server)
         svc = _service_for(tx, volume["host"])
-        attacher = self._attacher(uri)
+        attacher = self._attacher(compute)
         initiator = attach_mod.initiator_name(compute["host"])
         device = self.params.get("device")
         if device and not device.startswith("/dev/"):
@@ -582,18 +595,14 @@ class ServerVolume(_BlockResource):
         pass
 
     def delete(self, tx, current):
-        server, volume = self._srv, self._vol
-        tx.execute(delete(tx.t.attachments).where(tx.t.attachments.c.id == current["attachment_id"]))
-        tx.execute(update(tx.t.volumes).where(tx.t.volumes.c.id == volume["id"]).values(
-            status="available", attach_status="detached", provider_location=None, provider_auth=None,
-            updated_at=tx.now()))
+        plan = attachments.plan_for_attachment(tx, current["attachment_id"])
+        attachments.free(tx, [plan])
         if self.check_mode:
             return
-        _compute, uri = self._compute(tx, server)
-        svc = _service_for(tx, volume["host"])
+        gone = self._srv.get("vm_state") == "deleted"
         try:
-            self._attacher(uri).detach(self._domain_name(server), volume["id"])
-            service.host_target(svc).unexport(volume["id"])
+            attachments.raise_failures(f"Detaching volume {self._vol['id']} failed",
+                                       attachments.release_on_hosts([plan], self.context, domain_gone=gone))
         except BlockError as err:
             raise _fail(err) from None
 
@@ -718,34 +727,3 @@ class VolumeServiceInfo(_BlockResource):
         table = [{"Binary": r["binary"], "Host": r["host"], "Zone": r["zone"], "Status": r["status"],
                   "State": r["state"], "Updated At": r["updated_at"]} for r in records]
         return {"changed": False, "services": records, "table": table}
-
-
-def detach_all(tx, server, check_mode=False, on_rollback=None):
-    """Detach every volume of a server that is being deleted (Nova's delete does this through
-    Cinder): unexport each target, drop the libvirt secret, free the volume (available).
-    The domain itself is left to the caller, which destroys it. Returns the volume ids."""
-    t = tx.t.attachments
-    rows = tx.all(select(t).where(t.c.server_id == server["id"]))
-    for row in rows:
-        tx.execute(delete(t).where(t.c.id == row["id"]))
-        tx.execute(update(tx.t.volumes).where(tx.t.volumes.c.id == row["volume_id"]).values(
-            status="available", attach_status="detached", provider_location=None, provider_auth=None,
-            updated_at=tx.now()))
-        if check_mode:
-            continue
-        volume = tx.one_or_none(select(tx.t.volumes).where(tx.t.volumes.c.id == row["volume_id"]))
-        svc = service.service_by_host(tx, volume["host"]) if volume else None
-        cs = tx.t.compute_services
-        compute = tx.one_or_none(select(cs).where(cs.c.host == row.get("host"))) if row.get("host") else None
-        try:
-            if compute is not None:
-                attacher = attach_mod.LibvirtAttacher(uri=compute.get("connection_uri") or "qemu:///system")
-                try:
-                    attacher.detach(server["id"], row["volume_id"])
-                except (BlockError, NotFound):
-                    attacher.delete_secret(row["volume_id"])  # the domain is already gone
-            if svc is not None:
-                service.host_target(svc).unexport(row["volume_id"])
-        except BlockError as err:
-            raise _fail(err) from None
-    return [r["volume_id"] for r in rows]

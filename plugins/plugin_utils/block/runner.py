@@ -83,24 +83,38 @@ class LocalRunner(Runner):
 
 @dataclass
 class SSHRunner(Runner):
-    """Runs over OpenSSH with ControlMaster so that many small commands stay cheap."""
+    """Runs over OpenSSH with ControlMaster so that many small commands stay cheap.
+
+    Host keys: with ``host_key_checking`` (the default) the host's key must be in
+    ``known_hosts_file`` (the controller's file that common_host's ``host_key`` entry point
+    fills on first use); an unknown or changed key is refused. ``host_key_checking=False`` is
+    the explicit opt-out. ``connect_timeout`` bounds how long a stopped host can hold a task.
+    """
 
     host: str = ""
     user: str | None = None
     port: int = 22
     identity_file: str | None = None
-    ssh_options: tuple = (
-        "-o",
-        "BatchMode=yes",
-        "-o",
-        "StrictHostKeyChecking=accept-new",
-        "-o",
-        "ControlMaster=auto",
-        "-o",
-        "ControlPersist=60s",
-        "-o",
-        "ControlPath=~/.ssh/ministack-%C",
-    )
+    known_hosts_file: str | None = None
+    host_key_checking: bool = True
+    connect_timeout: int = 10
+
+    @property
+    def ssh_options(self) -> tuple:
+        if self.host_key_checking:
+            keys = ["-o", "StrictHostKeyChecking=yes"]
+            if self.known_hosts_file:
+                keys += ["-o", f"UserKnownHostsFile={self.known_hosts_file}"]
+        else:
+            keys = ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"]
+        return (
+            "-o", "BatchMode=yes",
+            *keys,
+            "-o", f"ConnectTimeout={int(self.connect_timeout)}",
+            "-o", "ControlMaster=auto",
+            "-o", "ControlPersist=60s",
+            "-o", "ControlPath=~/.ssh/ministack-%C",
+        )
 
     def _execute(self, argv, input_text):
         ssh = ["ssh", *self.ssh_options, "-p", str(self.port)]
@@ -109,7 +123,7 @@ class SSHRunner(Runner):
         target = f"{self.user}@{self.host}" if self.user else self.host
         # ssh hands one string to the remote shell: quote every argv element.
         remote = " ".join(shlex.quote(a) for a in argv)
-        return subprocess.run(
+        proc = subprocess.run(
             [*ssh, target, "--", remote],
             input=input_text,
             capture_output=True,
@@ -117,6 +131,20 @@ class SSHRunner(Runner):
             timeout=self.timeout,
             check=False,
         )
+        if proc.returncode == 255:
+            # ssh itself failed (not the command): say which host, and for a key, which file.
+            proc.stderr = self._explain(proc.stderr or "")
+        return proc
+
+    def _explain(self, stderr: str) -> str:
+        where = f"{self.host}:{self.port}"
+        last = (stderr.strip().splitlines() or ["no message"])[-1]
+        if "Host key verification failed" in stderr or "REMOTE HOST IDENTIFICATION HAS CHANGED" in stderr:
+            known = self.known_hosts_file or "~/.ssh/known_hosts"
+            return (f"SSH to block host {where} refused: its host key is unknown or differs from the one recorded "
+                    f"in {known} ({last}). If the host was reinstalled on purpose, remove the old key with "
+                    f"`ssh-keygen -R {self.host} -f {known}` and re-run playbooks/site.yml to record the new one.")
+        return f"SSH to block host {where} failed: {last}"
 
 
 @dataclass
@@ -146,4 +174,7 @@ def runner_for(host_vars):
         user=host_vars.get("user"),
         port=int(host_vars.get("port") or 22),
         identity_file=host_vars.get("identity_file"),
+        known_hosts_file=host_vars.get("known_hosts"),
+        host_key_checking=bool(host_vars.get("host_key_checking", True)),
+        connect_timeout=int(host_vars.get("connect_timeout") or 10),
     )

@@ -35,6 +35,7 @@ try:  # ansible-test's import sanity loads plugin_utils without SQLAlchemy; Cata
 except ImportError:
     pass
 
+from ..block import attachments
 from ..catalog import (
     CatalogError,
     ClaimFailed,
@@ -613,10 +614,13 @@ class Servers:
 
     # ---------------------------------------------------------------- delete
     def delete(self, row: dict) -> list:
+        """Nova's delete: the guest goes, then its volumes are released (the libvirt secret on
+        the compute host, the target and its CHAP account on the block host) and freed."""
         removed = []
         with self.catalog.read() as tx:
             ports = networks.server_ports(tx, row["id"])
             service = service_row(tx, row["host"]) if row.get("host") else None
+            volumes = attachments.plan_for_server(tx, row["id"])
         if service is not None:
             host = libvirt_host(service)
             try:
@@ -625,7 +629,13 @@ class Servers:
             except (ComputeError, OSError) as exc:
                 raise ComputeError(f"Deleting server {row['name']} on host {row['host']} failed: {exc}. "
                                    "The server is kept in the catalog; retry when the host is reachable.") from exc
+        errors = attachments.release_on_hosts(volumes, self.context, domain_gone=True)
+        if errors:
+            raise ComputeError(f"Deleting server {row['name']}: releasing its volumes failed: {'; '.join(errors)}. "
+                               "The server is kept in the catalog; retry when the hosts are reachable.")
+        removed.extend(f"attachment of volume {v['attachment']['volume_id']}" for v in volumes)
         with self.catalog.begin() as tx:
+            attachments.free(tx, volumes)
             release(tx, row["id"])
             tx.execute(delete(tx.t.ports).where(tx.t.ports.c.server_id == row["id"]))
             tx.execute(delete(tx.t.server_group_members).where(tx.t.server_group_members.c.server_id == row["id"]))

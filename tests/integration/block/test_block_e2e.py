@@ -159,6 +159,7 @@ def test_seed_block_walkthrough(cloud):
     assert attached.result["volumes_attached"] == [{"id": vol["id"]}]
     conf = pathlib.Path(f"/etc/tgt/conf.d/ministack-volume-{vol['id']}.conf").read_text()
     chap_secret = next(line.split()[2] for line in conf.splitlines() if "incominguser" in line)
+    chap_user = next(line.split()[1] for line in conf.splitlines() if "incominguser" in line)
     assert chap_secret not in attached.stdout and SECRET_KEY not in attached.stdout
     assert f"iqn.2010-10.org.ministack:volume-{vol['id']}" in _targets()
     assert f"ministack-volume-{vol['id']}" in _secrets()
@@ -206,7 +207,17 @@ def test_seed_block_walkthrough(cloud):
 
     # -- the volume cannot go while attached or with snapshots; then it goes ------------------
     assert play("e2e_step.yml", step="volume", volume="vol1", state="absent").returncode != 0
-    assert play("e2e_step.yml", step="attach", server="instance02", volume="vol1", state="absent").returncode == 0
+    # Deleting the server releases its volume: available, no target, CHAP account or secret.
+    gone_server = play("e2e_step.yml", step="server", server="instance02", state="absent")
+    assert gone_server.returncode == 0, gone_server.stdout[-3000:]
+    shown = play("e2e_step.yml", step="list")
+    assert f"| {vol['id']} | vol1 | available |    1 |             |" in shown.stdout
+    assert f"volume-{vol['id']}" not in _targets()
+    assert f"ministack-volume-{vol['id']}" not in _secrets()
+    assert not glob.glob(f"/etc/tgt/conf.d/ministack-volume-{vol['id']}.conf")
+    accounts = subprocess.run(["tgtadm", "--lld", "iscsi", "--op", "show", "--mode", "account"],
+                              capture_output=True, text=True).stdout
+    assert chap_user not in accounts
     assert play("e2e_step.yml", step="snapshot", snapshot="snap1", state="absent").returncode == 0
     gone = play("e2e_step.yml", step="volume", volume="vol1", state="absent")
     assert gone.returncode == 0 and gone.result["changed"] is True

@@ -114,3 +114,32 @@ def test_volume_from_image_has_the_image_bytes(play):
                           capture_output=True, text=True)
     assert same.returncode == 0, same.stdout + same.stderr
     assert play("e2e_step.yml", step="volume", volume="boot1", state="absent").returncode == 0
+
+
+def test_a_volume_left_on_a_deleted_server_can_be_detached_and_deleted(play):
+    """The state older runs left behind: the server is deleted, the volume still `in-use` with
+    an attachment to it. server_volume state=absent frees it; then the volume goes."""
+    from ansible_collections.ministack.cloud.plugins.plugin_utils.catalog import open_catalog
+    from sqlalchemy import insert, select, update
+
+    made = play("e2e_step.yml", step="volume", volume="stranded", size=1)
+    vol = made.result["volume"]
+    catalog = open_catalog(play.extravars["ministack_catalog"])
+    with catalog.begin() as tx:
+        project = tx.scalar(select(tx.t.projects.c.id))
+        now = tx.now()
+        tx.execute(insert(tx.t.servers), {"id": "0b5e7c1e-0000-4000-8000-00000000dead", "name": "gone01",
+                                          "project_id": project, "status": "DELETED", "vm_state": "deleted",
+                                          "power_state": 0, "created_at": now})
+        tx.execute(insert(tx.t.attachments), {"id": "att-1", "volume_id": vol["id"], "host": "nowhere",
+                                              "server_id": "0b5e7c1e-0000-4000-8000-00000000dead",
+                                              "device": "/dev/vdb", "status": "attached", "created_at": now})
+        tx.execute(update(tx.t.volumes).where(tx.t.volumes.c.id == vol["id"]).values(status="in-use",
+                                                                                    attach_status="attached"))
+    refused = play("e2e_step.yml", step="volume", volume="stranded", state="absent")
+    assert refused.returncode != 0 and "detach it first" in refused.result["msg"]
+    freed = play("e2e_step.yml", step="attach", server="gone01", volume="stranded", state="absent")
+    assert freed.returncode == 0, freed.stdout[-2000:]
+    assert freed.result["changed"] is True and freed.result["volume"]["status"] == "available"
+    assert play("e2e_step.yml", step="volume", volume="stranded", state="absent").result["changed"] is True
+    assert files(play) == []

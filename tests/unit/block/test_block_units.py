@@ -133,6 +133,25 @@ def test_ssh_runner_quotes_each_argument(monkeypatch):
     assert "ops@b1" in seen["argv"]
 
 
+def test_ssh_runner_checks_host_keys_against_the_controller_file_unless_told_not_to(monkeypatch):
+    seen = []
+
+    def fake_run(argv, **kw):
+        seen.append(argv)
+
+        class P:
+            returncode, stdout, stderr = 0, "", ""
+        return P()
+
+    monkeypatch.setattr(runner.subprocess, "run", fake_run)
+    runner.runner_for({"connection": "ssh", "address": "10.0.0.5", "known_hosts": "/inv/known_hosts"}).run(["true"])
+    runner.runner_for({"connection": "ssh", "address": "10.0.0.5", "host_key_checking": False}).run(["true"])
+    checked, unchecked = (" ".join(argv) for argv in seen)
+    assert "StrictHostKeyChecking=yes" in checked and "UserKnownHostsFile=/inv/known_hosts" in checked
+    assert "ConnectTimeout=10" in checked and "accept-new" not in checked and "/dev/null" not in checked
+    assert "StrictHostKeyChecking=no" in unchecked and "UserKnownHostsFile=/dev/null" in unchecked
+
+
 def test_lvm_names_escape_snapshot_prefix_and_refuse_paths():
     lvm = backends.LVMBackend(runner.LocalRunner(), volume_group="cinder-volumes")
     assert lvm.path("snapshot-1") == "/dev/cinder-volumes/_snapshot-1"

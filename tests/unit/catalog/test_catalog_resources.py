@@ -286,6 +286,44 @@ def test_compute_service_capacity_and_deletion_respect_servers(catalog):
     assert hyper["statistics"]["count"] == 1 and [s["host"] for s in services] == ["c1"]
 
 
+def test_compute_service_forced_down_and_service_down_time(catalog):
+    from datetime import timedelta
+
+    from ansible_collections.ministack.cloud.plugins.plugin_utils.catalog.hosts import (
+        host_states,
+        touch_service,
+    )
+
+    register(catalog, "c1")
+    with catalog.begin() as tx:
+        touch_service(tx, "c1")  # reached just now
+    state = apply(catalog, ComputeService, host="c1")["compute_service"]
+    assert (state["state"], state["is_forced_down"]) == ("up", False)
+    # openstack compute service set --down: down at once, though the host answered just now
+    down = apply(catalog, ComputeService, host="c1", forced_down=True)
+    assert down["changed"] and (down["compute_service"]["state"], down["compute_service"]["is_forced_down"]) == (
+        "down", True)
+    assert down["diff"]["after"]["is_forced_down"] is True
+    assert not apply(catalog, ComputeService, host="c1", forced_down=True)["changed"]
+    assert not apply(catalog, ComputeService, host="c1")["changed"]  # not given: kept
+    with catalog.read() as tx:
+        states = {s["host"]: s["up"] for s in host_states(tx)}
+    assert states == {"c1": False}  # the scheduler's ComputeFilter sees it down
+    checked = apply(catalog, ComputeService, check=True, host="c1", forced_down=False)
+    assert checked["changed"]
+    with catalog.read() as tx:  # check mode wrote nothing
+        assert ComputeServiceInfo({"host": "c1"}).run(tx)["compute_services"][0]["is_forced_down"] is True
+    up = apply(catalog, ComputeService, host="c1", forced_down=False)
+    assert up["changed"] and up["compute_service"]["state"] == "up"
+    # Without a contact for longer than service_down_time (Nova's 60 s), the service is down.
+    with catalog.begin() as tx:
+        touch_service(tx, "c1", tx.now() - timedelta(seconds=61))
+    assert apply(catalog, ComputeService, host="c1")["compute_service"]["state"] == "down"
+    with catalog.read() as tx:
+        listed = ComputeServiceInfo({"host": "c1", "service_down_time": 120}).run(tx)["compute_services"]
+    assert listed[0]["state"] == "up"
+
+
 def test_compute_service_info_lists_the_controller_like_the_seed(catalog):
     register(catalog, "c1")
     with catalog.read() as tx:

@@ -148,6 +148,8 @@ class ComputeService(Resource):
             "capabilities": p.get("capabilities"),
             "enabled": p.get("enabled"),
             "disabled_reason": p.get("disabled_reason"),
+            # `openstack compute service set --down/--up`: down at once, whatever the last contact.
+            "forced_down": p.get("forced_down"),
         }
         self.seen = None
         if p.get("discover"):
@@ -206,6 +208,8 @@ class ComputeService(Resource):
         result = super().changes(current, desired)
         if desired["disabled_reason"] != current["disabled_reason"]:
             result["disabled_reason"] = desired["disabled_reason"]  # may become None
+        if desired.get("forced_down") is not None and desired["forced_down"] != current["is_forced_down"]:
+            result["forced_down"] = desired["forced_down"]
         return result
 
     def _check_shrink(self, tx, current, merged):
@@ -235,7 +239,7 @@ class ComputeService(Resource):
                 "id": str(uuid.uuid4()),
                 "host": self.params["host"],
                 "binary": "nova-compute",
-                "forced_down": False,
+                "forced_down": bool(desired.get("forced_down")),
                 "failed_builds": 0,
                 "last_seen": self.seen,
                 "created_at": tx.now(),

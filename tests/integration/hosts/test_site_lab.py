@@ -1,0 +1,126 @@
+"""Many hosts as operators run them: inventories/example/ with its addresses edited to a six-host
+lab, playbooks/site.yml twice (the second run changes nothing), and host keys pinned (a host whose
+key changed is refused by site.yml, by Ansible's connection and by libvirt, each naming the host and
+the known_hosts file).
+
+`full` (a separate target, not the test command; docs/testing.md):
+    python -m pytest -m full tests/integration/hosts/test_site_lab.py
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import pathlib
+import re
+import shutil
+import subprocess
+import zlib
+
+import pytest
+
+pytestmark = [pytest.mark.lab, pytest.mark.slow, pytest.mark.full]
+
+ROOT = pathlib.Path(__file__).resolve().parents[3]
+LAB = "sitetest"
+STATE = ROOT / "lab" / "state" / LAB
+ENV = dict(os.environ, MINISTACK_LAB=LAB, CONTAINERS_CONF=str(ROOT / "lab" / "containers.conf"),
+           ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_FORCE_COLOR="0")
+EXAMPLE_PREFIX = "10.89.146."  # the example's addresses: the lab MINISTACK_LAB=many
+
+
+def lab_prefix(name: str) -> str:
+    subnet = ipaddress.ip_network(f"10.89.{78 + zlib.crc32(name.encode()) % 100}.0/24")
+    return str(subnet.network_address)[: -len("0")]
+
+
+def playbook(inventory: pathlib.Path, book: str | pathlib.Path, *extra: str, timeout: int = 2400):
+    return subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "ansible-playbook"), "-i", str(inventory), str(book), *extra],
+        cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def recap(stdout: str) -> dict[str, dict[str, int]]:
+    found = {}
+    for host, counts in re.findall(r"^(\S+)\s+:\s+(ok=.*)$", stdout, re.M):
+        found[host] = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", counts)}
+    return found
+
+
+@pytest.fixture(scope="module")
+def cloud(tmp_path_factory):
+    work = tmp_path_factory.mktemp("site")
+    subprocess.run([str(ROOT / "lab" / "lab"), "up", "6", "--compute", "2", "--block", "1", "--object", "3"],
+                   env=ENV, check=True, capture_output=True, timeout=900)
+    # What an operator does: copy the example and edit the addresses (and the key's path).
+    inventory = work / "inventory"
+    shutil.copytree(ROOT / "inventories" / "example", inventory)
+    hosts = inventory / "hosts.yml"
+    hosts.write_text(hosts.read_text().replace(EXAMPLE_PREFIX, lab_prefix(LAB)))
+    main = inventory / "group_vars" / "all" / "main.yml"
+    main.write_text(main.read_text().replace("{{ inventory_dir }}/../../lab/state/many/id_ed25519",
+                                             str(STATE / "id_ed25519")))
+    # Test environment only: PyPI is reached through a TLS-intercepting proxy whose CA the lab image
+    # lacks (tests/integration/object/playbooks/lab_prepare.yml does the same).
+    (inventory / "group_vars" / "all" / "testenv.yml").write_text(
+        "object_swift_pip_environment:\n  PIP_CERT: /etc/ssl/certs/ministack-machine-ca.crt\n")
+    prepare = work / "prepare.yml"
+    prepare.write_text(
+        "- hosts: object\n  gather_facts: false\n  tasks:\n"
+        "    - ansible.builtin.include_role: {name: ministack.cloud.common_host, tasks_from: host_key}\n"
+        "    - ansible.builtin.copy: {src: /etc/ssl/certs/ca-certificates.crt,"
+        " dest: /etc/ssl/certs/ministack-machine-ca.crt, mode: '0644'}\n")
+    assert playbook(inventory, prepare).returncode == 0
+    first = playbook(inventory, ROOT / "playbooks" / "site.yml")
+    assert first.returncode == 0, first.stdout[-6000:]
+    yield {"inventory": inventory, "work": work, "first": first}
+    subprocess.run([str(ROOT / "lab" / "lab"), "down"], env=ENV, capture_output=True, timeout=300)
+
+
+def test_site_deploys_every_group_and_a_second_run_changes_nothing(cloud):
+    inventory = cloud["inventory"]
+    known = (inventory / "known_hosts").read_text()
+    for i in range(11, 17):
+        assert f"{lab_prefix(LAB)}{i} ssh-ed25519 " in known  # recorded on first use
+    again = playbook(inventory, ROOT / "playbooks" / "site.yml")
+    assert again.returncode == 0, again.stdout[-6000:]
+    counts = recap(again.stdout)
+    assert set(counts) >= {"compute1", "compute2", "block1", "object1", "object2", "object3"}
+    assert {h: c["changed"] for h, c in counts.items() if c["changed"]} == {}
+    services = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "ansible"), "-i", str(inventory), "localhost", "-m",
+         "ministack.cloud.compute_service_info"], cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=300)
+    assert "compute1" in services.stdout and "compute2" in services.stdout and "az2" in services.stdout
+
+
+def test_a_host_whose_key_changed_is_refused_naming_the_host_and_the_file(cloud):
+    inventory = cloud["inventory"]
+    known_hosts = inventory / "known_hosts"
+    address = f"{lab_prefix(LAB)}12"  # compute2 (h2)
+    subprocess.run([str(ROOT / "lab" / "lab"), "ssh", "h2",
+                    "rm -f /etc/ssh/ssh_host_*; ssh-keygen -A >/dev/null; systemctl restart ssh"],
+                   env=ENV, check=True, capture_output=True, timeout=120)
+    for sock in list(STATE.glob("cp-*")) + list(pathlib.Path.home().glob(".ansible/cp/*")):
+        subprocess.run(["ssh", "-o", f"ControlPath={sock}", "-O", "exit", "x"], capture_output=True, timeout=20)
+    try:
+        run = playbook(inventory, ROOT / "playbooks" / "site.yml", "--limit", "compute2")
+        assert run.returncode != 0
+        assert f"compute2 ({address}:22) offers SSH host keys that differ from the ones recorded for it in " \
+               f"{known_hosts}" in " ".join(run.stdout.split())
+        ping = subprocess.run([str(ROOT / ".venv" / "bin" / "ansible"), "-i", str(inventory), "compute2", "-m", "ping"],
+                              cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=300)
+        assert ping.returncode != 0
+        assert f"Host key for {address} has changed" in ping.stdout + ping.stderr
+        assert str(known_hosts) in ping.stdout + ping.stderr
+        import libvirt
+
+        libvirt.registerErrorHandler(lambda *_: None, None)
+        uri = (f"qemu+libssh://root@{address}/system?sshauth=privkey&keyfile={STATE / 'id_ed25519'}"
+               f"&known_hosts={known_hosts}&known_hosts_verify=normal")
+        with pytest.raises(libvirt.libvirtError, match=rf"(?s){re.escape(address)}.*{re.escape(str(known_hosts))}"):
+            libvirt.open(uri)
+    finally:
+        # the operator's way back after a deliberate reinstall: forget the key, re-run (recorded anew)
+        subprocess.run(["ssh-keygen", "-R", address, "-f", str(known_hosts)], capture_output=True, check=True)
+        again = playbook(inventory, ROOT / "playbooks" / "site.yml", "--limit", "compute2")
+    assert again.returncode == 0, again.stdout[-4000:]
