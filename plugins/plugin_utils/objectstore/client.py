@@ -89,7 +89,7 @@ class Swift:
             resp = self.store.get(root + "/info", raise_exc=False)
             if resp.status_code != 200:
                 return None
-            return resp.json().get("policies")
+            return resp.json().get("swift", {}).get("policies")
         except Exception:  # /info is optional in Swift; the PUT still checks the name
             return None
 

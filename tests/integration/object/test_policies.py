@@ -36,7 +36,7 @@ def _hash(swift_aio, path: str) -> str:
 def test_info_lists_the_policies_and_middlewares(swift_aio):
     with urllib.request.urlopen(PROXY + "/info", timeout=10) as resp:
         info = json.load(resp)
-    assert [(p["name"], p.get("default", False)) for p in info["policies"]] == [
+    assert [(p["name"], p.get("default", False)) for p in info["swift"]["policies"]] == [
         ("gold", True), ("silver", False), ("ec42", False)]
     for middleware in ("s3api", "domain_remap", "etag_quoter", "tempauth"):
         assert middleware in info, middleware
