@@ -1,3 +1,5 @@
+# Copyright: ministack developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The ministack multi-host lab: Debian hosts as podman containers on this machine.
 
   lab/lab up N [--compute K] [--block K] [--object K]   create or keep hosts h1..hN
@@ -241,7 +243,9 @@ def record_host_keys(host: str, ip: str) -> bool:
     its keys yet (ministack-ssh-hostkeys.service at first boot)."""
     if known_host_keys(ip):
         return True
-    proc = podman("exec", container_name(host), "sh", "-c", "cat /etc/ssh/ssh_host_*_key.pub",
+    # ssh-keygen -A writes RSA, ECDSA, then ED25519: once the last is there, the set is whole.
+    proc = podman("exec", container_name(host), "sh", "-c",
+                  "test -s /etc/ssh/ssh_host_ed25519_key.pub && cat /etc/ssh/ssh_host_*_key.pub",
                   check=False, timeout=15)
     keys = [line.split()[:2] for line in proc.stdout.splitlines() if len(line.split()) >= 2]
     if proc.returncode != 0 or not keys:
@@ -472,6 +476,10 @@ def cmd_molecule(args: argparse.Namespace) -> int:
     env = lab_env()
     env["MINISTACK_HOST_IMAGE"] = ensure_image()
     env["MINISTACK_MOLECULE_ROLE"] = args.role.replace("_", "-")
+    # The container is molecule-<lab>-<role> and molecule keeps its state in lab/state/<lab>/,
+    # so that two labs (or two checkouts) can test the same role at the same time.
+    env["MINISTACK_MOLECULE_NAME"] = f"molecule-{LAB_NAME}-{env['MINISTACK_MOLECULE_ROLE']}"
+    env.setdefault("MOLECULE_EPHEMERAL_DIRECTORY", str(STATE / "molecule" / args.role))
     venv_bin = ROOT / ".venv" / "bin"
     if venv_bin.is_dir():
         # molecule runs ansible-config, ansible-playbook... by name: the venv's must win.

@@ -1,3 +1,5 @@
+# Copyright: ministack developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Probe a lab host as a compute host: libvirt-python over qemu+ssh from this machine.
 
   .venv/bin/python lab/probe_compute.py IP [--key lab/state/id_ed25519] [--boot IMAGE.qcow2]

@@ -1,3 +1,5 @@
+# Copyright: ministack developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Stand-in for ansible-test's pip bootstrap script (get-pip.py).
 
 `ansible-test sanity --venv` downloads get-pip.py from ci-files.testing.ansible.com, which

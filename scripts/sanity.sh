@@ -14,7 +14,9 @@ mkdir -p "$TREE"
 cd "$ROOT"
 CONTENT=(galaxy.yml README.md meta plugins roles playbooks changelogs)
 rm -rf "$TREE"; mkdir -p "$TREE"
-git ls-files -co --exclude-standard -z -- "${CONTENT[@]}" \
+# roles/*/molecule (scenarios and their testinfra tests) is test tooling, not shipped (galaxy.yml's
+# build_ignore): ruff, ansible-lint and molecule check it.
+git ls-files -co --exclude-standard -z -- "${CONTENT[@]}" ':(exclude)roles/*/molecule/*' \
   | rsync -a --delete --from0 --files-from=- ./ "$TREE/"
 # the pip version ansible-test bootstraps (get_venv_packages' default)
 PIP_VERSION=$(grep -oP "pip='\K[0-9.]+" "$(python -c 'import ansible_test, os; print(os.path.dirname(ansible_test.__file__))')/_internal/python_requirements.py" | head -1)

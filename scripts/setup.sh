@@ -29,14 +29,16 @@ fi
 
 # 2. The controller's virtualenv -----------------------------------------------------
 VENV="$ROOT/.venv"
-if ! stamp_ok venv requirements.txt constraints.txt; then
-  log "building the virtualenv in .venv (requirements.txt, constraints.txt)"
+# requirements.txt: what the collection needs on a controller (ranges); requirements-dev.txt:
+# that plus ansible-core and the test and lint tools; constraints.txt pins every version.
+if ! stamp_ok venv requirements.txt requirements-dev.txt constraints.txt; then
+  log "building the virtualenv in .venv (requirements-dev.txt + requirements.txt, constraints.txt)"
   [ -x "$VENV/bin/python" ] || /usr/bin/python3 -m venv "$VENV"
   # The machine's pip.conf may carry a constraint file of its own; ours is the one that counts.
   export PIP_CONSTRAINT="" PIP_DISABLE_PIP_VERSION_CHECK=1
   "$VENV/bin/pip" install -q --upgrade pip wheel setuptools
-  "$VENV/bin/pip" install -q -r requirements.txt -c constraints.txt
-  stamp_set venv requirements.txt constraints.txt
+  "$VENV/bin/pip" install -q -r requirements-dev.txt -c constraints.txt
+  stamp_set venv requirements.txt requirements-dev.txt constraints.txt
 fi
 
 # 3. Collections the tests and molecule need (containers.podman, ansible.posix,

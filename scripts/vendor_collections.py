@@ -1,3 +1,5 @@
+# Copyright: ministack developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Copy a few collections out of the `ansible` wheel into a collections path.
 
 Galaxy is not reachable from our machines, but PyPI is, and the `ansible` package

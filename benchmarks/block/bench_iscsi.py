@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# Copyright: ministack developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Throughput inside a guest: a volume attached over iSCSI (tgt + CHAP + libvirt network disk,
 QEMU's libiscsi) against a local raw disk of the same size on the same host filesystem.
 

@@ -1,3 +1,5 @@
+# Copyright: ministack developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Claim throughput and safety under contention, on SQLite and PostgreSQL.
 
     python benchmarks/catalog/claims.py [URL ...]     (default: a temporary SQLite file)

@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# Copyright: ministack developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Control-plane time of server create and delete, against a bare libvirt define+start.
 
     .venv/bin/python benchmarks/compute/bench_compute.py [--runs 5] [--ten]

@@ -1,3 +1,5 @@
+# Copyright: ministack developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """PUT and GET throughput through a deployed Swift proxy, per storage policy.
 
 One client, sequential requests over one python-swiftclient connection, as the all-in-one

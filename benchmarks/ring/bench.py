@@ -1,3 +1,5 @@
+# Copyright: ministack developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Ring benchmark: our builder against upstream swift-ring-builder (RingBuilder), same devices, same run.
 
 Usage: python benchmarks/ring/bench.py [--cases C,D,H] [--skip-upstream H] [--json out.json] [--markdown out.md]

@@ -1,3 +1,5 @@
+# Copyright: ministack developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Upstream side of the ring benchmark: runs in .cache/venv-swift with swift's own RingBuilder.
 
 Reads {"part_power", "replicas", "min_part_hours", "overload", "seed", "steps": [...]} on stdin;

@@ -8,6 +8,7 @@ the build on the host, never one long one.
 
 from __future__ import annotations
 
+from ansible_collections.ministack.cloud.plugins.plugin_utils.catalog.resource import require_int
 from ansible_collections.ministack.cloud.plugins.plugin_utils.compute.action import ComputeAction, TaskParams
 from ansible_collections.ministack.cloud.plugins.plugin_utils.compute.servers import ServerFailed, Servers
 
@@ -17,6 +18,9 @@ class ActionModule(ComputeAction):
     RESOURCE = TaskParams
 
     def execute(self, catalog, params, check_mode, context):
+        # Checked before anything is recorded: a negative or huge wait would make the build
+        # fail (or hang) after scheduling and the claim.
+        params["timeout"] = require_int("timeout", params.get("timeout"), minimum=1, maximum=86400, unit="s")
         manager = Servers(catalog, params, check_mode=check_mode, context=context,
                           log=self._display.vv)
         if params.get("config_drive") is False:

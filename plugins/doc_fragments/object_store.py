@@ -52,6 +52,6 @@ notes:
   - This module runs on the Ansible controller (it is an action plugin) and talks to the Swift API
     through openstacksdk, so it works against any Swift, not only the one the object roles deploy.
 requirements:
-  - openstacksdk
-  - python-swiftclient (for the v1password authentication plugin)
+  - openstacksdk >= 1.0
+  - python-swiftclient >= 4.0 (for the v1password authentication plugin)
 """

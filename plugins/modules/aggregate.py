@@ -125,6 +125,7 @@ aggregate:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.ministack.cloud.plugins.module_utils.catalog import CATALOG_SPEC
 
 ARGUMENT_SPEC = dict(
     name=dict(type="str", required=True),
@@ -133,6 +134,7 @@ ARGUMENT_SPEC = dict(
     availability_zone=dict(type="str"),
     hosts=dict(type="list", elements="str"),
     purge_hosts=dict(type="bool", default=True),
+    **CATALOG_SPEC,
 )
 
 

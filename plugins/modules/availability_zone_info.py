@@ -81,11 +81,13 @@ availability_zones:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.ministack.cloud.plugins.module_utils.catalog import CATALOG_SPEC
 
 ARGUMENT_SPEC = dict(
     name=dict(type="str"),
     kind=dict(type="list", elements="str", choices=["compute", "volume"], default=["compute", "volume"]),
     service_down_time=dict(type="int"),
+    **CATALOG_SPEC,
 )
 
 

@@ -91,9 +91,16 @@ options:
     description:
       - Reach the host through libvirt now, read the capacity not given as options, and record the contact
         (the service shows C(up)).
+      - For a host already registered, the capacity and hypervisor version it reports now are recorded with the
+        contact, as nova-compute's periodic update does; like the contact, that is not a change (memory can be
+        hot-plugged, a storage pool can grow).
+      - In check mode a host whose instances storage pool does not exist yet (the C(ministack.cloud.kvm_host) role
+        makes it, a step check mode skips) is predicted with O(local_gb=0).
       - Fails, writing nothing, when the host cannot be reached.
     type: bool
     default: false
+requirements:
+  - libvirt-python >= 9.0 (libvirt's API to the KVM hosts), for O(discover=true)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
@@ -253,6 +260,7 @@ compute_service:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.ministack.cloud.plugins.module_utils.catalog import CATALOG_SPEC
 
 ARGUMENT_SPEC = dict(
     host=dict(type="str", required=True, aliases=["name"]),
@@ -275,6 +283,7 @@ ARGUMENT_SPEC = dict(
     disabled_reason=dict(type="str"),
     forced_down=dict(type="bool"),
     discover=dict(type="bool", default=False),
+    **CATALOG_SPEC,
 )
 
 

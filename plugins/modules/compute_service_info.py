@@ -70,11 +70,13 @@ compute_services:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.ministack.cloud.plugins.module_utils.catalog import CATALOG_SPEC
 
 ARGUMENT_SPEC = dict(
     binary=dict(type="str"),
     host=dict(type="str"),
     service_down_time=dict(type="int"),
+    **CATALOG_SPEC,
 )
 
 

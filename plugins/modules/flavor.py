@@ -78,7 +78,7 @@ seealso:
 """
 
 EXAMPLES = r"""
-- name: Create the seed's m1.tinier flavor with id 10
+- name: Create the OpenStack walkthrough's m1.tinier flavor with id 10
   ministack.cloud.flavor:
     name: m1.tinier
     id: "10"
@@ -164,6 +164,7 @@ flavor:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.ministack.cloud.plugins.module_utils.catalog import CATALOG_SPEC
 
 ARGUMENT_SPEC = dict(
     name=dict(type="str", required=True),
@@ -178,6 +179,7 @@ ARGUMENT_SPEC = dict(
     is_public=dict(type="bool"),
     description=dict(type="str"),
     extra_specs=dict(type="dict"),
+    **CATALOG_SPEC,
 )
 
 

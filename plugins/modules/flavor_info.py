@@ -79,6 +79,7 @@ flavors:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.ministack.cloud.plugins.module_utils.catalog import CATALOG_SPEC
 
 ARGUMENT_SPEC = dict(
     name=dict(type="str"),
@@ -86,6 +87,7 @@ ARGUMENT_SPEC = dict(
     vcpus=dict(type="str"),
     ephemeral=dict(type="str"),
     limit=dict(type="int"),
+    **CATALOG_SPEC,
 )
 
 

@@ -91,10 +91,12 @@ statistics:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.ministack.cloud.plugins.module_utils.catalog import CATALOG_SPEC
 
 ARGUMENT_SPEC = dict(
     name=dict(type="str"),
     service_down_time=dict(type="int"),
+    **CATALOG_SPEC,
 )
 
 

@@ -52,10 +52,12 @@ images:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.ministack.cloud.plugins.module_utils.catalog import CATALOG_SPEC
 
 ARGUMENT_SPEC = dict(
     image=dict(type="str", aliases=["name"]),
     filters=dict(type="dict"),
+    **CATALOG_SPEC,
 )
 
 

@@ -53,6 +53,8 @@ options:
   project:
     description: Name or ID of the owning project; the default project when omitted.
     type: str
+requirements:
+  - cryptography >= 41 (key generation and fingerprints)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
@@ -132,6 +134,7 @@ keypair:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.ministack.cloud.plugins.module_utils.catalog import CATALOG_SPEC
 
 ARGUMENT_SPEC = dict(
     name=dict(type="str", required=True),
@@ -142,6 +145,7 @@ ARGUMENT_SPEC = dict(
     key_algorithm=dict(type="str", choices=["rsa", "ed25519"], default="rsa"),
     type=dict(type="str", choices=["ssh", "x509"], default="ssh"),
     project=dict(type="str"),
+    **CATALOG_SPEC,
 )
 MODULE_KWARGS = dict(
     mutually_exclusive=[["public_key", "public_key_file"], ["public_key", "private_key_file"],

@@ -25,10 +25,15 @@ options:
     type: str
     required: true
   cidr:
-    description: The subnet, for example C(10.5.5.0/24). Required for C(nat) and C(isolated).
+    description:
+      - The subnet, for example C(10.5.5.0/24). Required for C(nat) and C(isolated).
+      - An IPv4 network from C(/16) (65,534 addresses, the largest DHCP range libvirt accepts) to
+        C(/29) (6 addresses).
     type: str
   gateway_ip:
-    description: The host's address on the network. The first address of O(cidr) when omitted.
+    description:
+      - The host's address on the network. The first address of O(cidr) when omitted.
+      - An IPv4 host address of O(cidr), neither its network nor its broadcast address.
     type: str
   enable_dhcp:
     description: Whether libvirt serves DHCP. C(true) when a network is created without it.
@@ -41,7 +46,7 @@ options:
     description: For O(mode=bridged), the existing host bridge to join.
     type: str
   mtu:
-    description: MTU of the network (1500 when omitted).
+    description: MTU of the network (1500 when omitted), from 576 to 65535.
     type: int
   dns_nameservers:
     description: DNS servers written into the guests' network_data.json.
@@ -62,6 +67,8 @@ options:
     type: str
     choices: [present, absent]
     default: present
+requirements:
+  - libvirt-python >= 9.0 (libvirt's API to the KVM hosts)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
@@ -76,7 +83,7 @@ seealso:
 """
 
 EXAMPLES = r"""
-- name: The seed's intnet (openstack network create intnet; openstack subnet create --subnet-range 10.5.5.0/24)
+- name: The OpenStack walkthrough's intnet (openstack network create intnet; openstack subnet create --subnet-range 10.5.5.0/24)
   ministack.cloud.network:
     name: intnet
     cidr: 10.5.5.0/24
@@ -150,6 +157,7 @@ hosts_changed:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.ministack.cloud.plugins.module_utils.catalog import CATALOG_SPEC
 
 ARGUMENT_SPEC = dict(
     name=dict(type="str", required=True),
@@ -164,6 +172,7 @@ ARGUMENT_SPEC = dict(
     project=dict(type="str"),
     realize=dict(type="bool", default=True),
     state=dict(type="str", choices=["present", "absent"], default="present"),
+    **CATALOG_SPEC,
 )
 
 

@@ -27,7 +27,10 @@ options:
     type: str
     required: true
   name:
-    description: Name of the object (1 to 1024 bytes; C(/) allowed).
+    description:
+      - Name of the object (1 to 1024 bytes; C(/) allowed).
+      - A C(.) or C(..) path segment (C(a/../b), C(./b)) is refused, because HTTP clients resolve it before the
+        request reaches Swift, so another object would be read, written or deleted.
     type: str
     required: true
   state:

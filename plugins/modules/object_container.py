@@ -16,7 +16,7 @@ description:
   - A container that holds objects is deleted only with O(delete_with_all_objects=true).
 options:
   name:
-    description: Name of the container (1 to 256 bytes, no C(/)).
+    description: Name of the container (1 to 256 bytes, no C(/), not C(.) or C(..), which HTTP clients resolve to the account).
     type: str
     required: true
     aliases: [container]
@@ -65,7 +65,7 @@ seealso:
 """
 
 EXAMPLES = r"""
-- name: Create the seed's container (openstack container create mycontainer)
+- name: Create the OpenStack walkthrough's container (openstack container create mycontainer)
   ministack.cloud.object_container:
     name: mycontainer
     metadata:

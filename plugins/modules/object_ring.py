@@ -101,9 +101,12 @@ seealso:
 """
 
 EXAMPLES = r"""
+# The ring files are kept on the controller (here beside the playbook); the object roles copy
+# them to the hosts. swift_hash_path_prefix/suffix are swift.conf's values: keep the real ones
+# in Ansible Vault; they must never change once objects are stored.
 - name: Object ring over three zones (swift-ring-builder object.builder create 10 3 1; add ...; rebalance)
   ministack.cloud.object_ring:
-    path: /etc/swift
+    path: "{{ playbook_dir }}/rings"
     ring: object
     part_power: 10
     replicas: 3
@@ -116,11 +119,20 @@ EXAMPLES = r"""
 
 - name: Ring of storage policy 2, erasure-coded 4+2 (six fragments per partition, each on its own device)
   ministack.cloud.object_ring:
-    path: /etc/swift
+    path: "{{ playbook_dir }}/rings"
     ring: object-2
     ec_num_data_fragments: 4
     ec_num_parity_fragments: 2
-    devices: "{{ object_devices }}"   # at least six devices, spread over servers and zones
+    devices: "{{ object_devices }}"
+  vars:
+    # at least six devices, spread over servers and zones
+    object_devices:
+      - {region: 1, zone: 1, ip: 10.0.0.11, port: 6200, device: sdb, weight: 100}
+      - {region: 1, zone: 1, ip: 10.0.0.11, port: 6200, device: sdc, weight: 100}
+      - {region: 1, zone: 2, ip: 10.0.0.12, port: 6200, device: sdb, weight: 100}
+      - {region: 1, zone: 2, ip: 10.0.0.12, port: 6200, device: sdc, weight: 100}
+      - {region: 1, zone: 3, ip: 10.0.0.13, port: 6200, device: sdb, weight: 100}
+      - {region: 1, zone: 3, ip: 10.0.0.13, port: 6200, device: sdc, weight: 100}
 
 - name: Print it as swift-ring-builder does
   ansible.builtin.debug:
@@ -129,8 +141,12 @@ EXAMPLES = r"""
 
 - name: Look an object up in the kept ring
   ansible.builtin.debug:
-    msg: "{{ lookup('ansible.builtin.file', '/etc/swift/object.builder.json') | from_json
-             | ministack.cloud.ring_nodes('AUTH_test', 'c', 'o', prefix, suffix) | map(attribute='ip') }}"
+    msg: "{{ lookup('ansible.builtin.file', playbook_dir ~ '/rings/object.builder.json') | from_json
+             | ministack.cloud.ring_nodes('AUTH_test', 'c', 'o', swift_hash_path_prefix, swift_hash_path_suffix)
+             | map(attribute='ip') }}"
+  vars:
+    swift_hash_path_prefix: ""
+    swift_hash_path_suffix: changeme
 """
 
 RETURN = r"""

@@ -162,6 +162,7 @@ quotas:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.ministack.cloud.plugins.module_utils.catalog import CATALOG_SPEC
 
 ARGUMENT_SPEC = dict(
     name=dict(type="str"),
@@ -179,6 +180,7 @@ ARGUMENT_SPEC = dict(
     backups=dict(type="int"),
     backup_gigabytes=dict(type="int"),
     per_volume_gigabytes=dict(type="int"),
+    **CATALOG_SPEC,
 )
 
 

@@ -60,9 +60,11 @@ usage:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.ministack.cloud.plugins.module_utils.catalog import CATALOG_SPEC
 
 ARGUMENT_SPEC = dict(
     name=dict(type="str"),
+    **CATALOG_SPEC,
 )
 
 

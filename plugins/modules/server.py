@@ -81,7 +81,7 @@ options:
     type: bool
     default: true
   timeout:
-    description: Seconds to wait for the domain to run.
+    description: Seconds to wait for the domain to run, 1 to 86400.
     type: int
     default: 180
   state:
@@ -89,6 +89,8 @@ options:
     type: str
     choices: [present, absent]
     default: present
+requirements:
+  - libvirt-python >= 9.0 (libvirt's API to the KVM hosts)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
@@ -168,6 +170,7 @@ timings:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.ministack.cloud.plugins.module_utils.catalog import CATALOG_SPEC
 
 ARGUMENT_SPEC = dict(
     name=dict(type="str", required=True),
@@ -186,6 +189,7 @@ ARGUMENT_SPEC = dict(
     wait=dict(type="bool", default=True),
     timeout=dict(type="int", default=180),
     state=dict(type="str", choices=["present", "absent"], default="present"),
+    **CATALOG_SPEC,
 )
 MODULE_KWARGS = dict(mutually_exclusive=[("network", "nics")])
 

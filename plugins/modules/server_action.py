@@ -31,6 +31,8 @@ options:
     description: Seconds to wait for the guest.
     type: int
     default: 180
+requirements:
+  - libvirt-python >= 9.0 (libvirt's API to the KVM hosts)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
@@ -64,11 +66,13 @@ server:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.ministack.cloud.plugins.module_utils.catalog import CATALOG_SPEC
 
 ARGUMENT_SPEC = dict(
     server=dict(type="str", required=True, aliases=["name"]),
     action=dict(type="str", required=True, choices=["start", "stop", "reboot_soft", "reboot_hard", "pause", "unpause", "suspend", "resume"]),
     timeout=dict(type="int", default=180),
+    **CATALOG_SPEC,
 )
 
 

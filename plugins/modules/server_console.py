@@ -21,6 +21,8 @@ options:
   length:
     description: Only the last this many lines (C(--lines)).
     type: int
+requirements:
+  - libvirt-python >= 9.0 (libvirt's API to the KVM hosts)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
@@ -60,10 +62,12 @@ console_log_lines:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.ministack.cloud.plugins.module_utils.catalog import CATALOG_SPEC
 
 ARGUMENT_SPEC = dict(
     server=dict(type="str", required=True, aliases=["name"]),
     length=dict(type="int"),
+    **CATALOG_SPEC,
 )
 
 

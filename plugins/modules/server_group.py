@@ -105,6 +105,7 @@ server_group:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.ministack.cloud.plugins.module_utils.catalog import CATALOG_SPEC
 
 ARGUMENT_SPEC = dict(
     name=dict(type="str", required=True),
@@ -112,6 +113,7 @@ ARGUMENT_SPEC = dict(
     policy=dict(type="str", choices=["affinity", "anti-affinity", "soft-affinity", "soft-anti-affinity"]),
     rules=dict(type="dict"),
     project=dict(type="str"),
+    **CATALOG_SPEC,
 )
 
 

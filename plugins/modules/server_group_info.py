@@ -64,11 +64,13 @@ server_groups:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.ministack.cloud.plugins.module_utils.catalog import CATALOG_SPEC
 
 ARGUMENT_SPEC = dict(
     name=dict(type="str"),
     project=dict(type="str"),
     all_projects=dict(type="bool", default=False),
+    **CATALOG_SPEC,
 )
 
 

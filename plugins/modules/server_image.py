@@ -29,6 +29,8 @@ options:
     description: Seconds the disk copy may take.
     type: int
     default: 600
+requirements:
+  - libvirt-python >= 9.0 (libvirt's API to the KVM hosts)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
@@ -57,11 +59,13 @@ image:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.ministack.cloud.plugins.module_utils.catalog import CATALOG_SPEC
 
 ARGUMENT_SPEC = dict(
     name=dict(type="str", required=True),
     server=dict(type="str", required=True),
     timeout=dict(type="int", default=600),
+    **CATALOG_SPEC,
 )
 
 

@@ -50,9 +50,11 @@ servers:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.ministack.cloud.plugins.module_utils.catalog import CATALOG_SPEC
 
 ARGUMENT_SPEC = dict(
     server=dict(type="str", aliases=["name"]),
+    **CATALOG_SPEC,
 )
 
 

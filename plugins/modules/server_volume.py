@@ -44,6 +44,9 @@ options:
 notes:
   - Task variables C(ministack_volume_disk_cache) (default C(none)) and C(ministack_volume_disk_io)
     (default C(native)) set the libvirt disk's cache and io modes; docs/block.md has the measurements.
+requirements:
+  - libvirt-python >= 9.0 (libvirt's API to the KVM hosts)
+  - cryptography >= 41 (CHAP secrets, encrypted with O(secret_key))
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
@@ -109,6 +112,7 @@ volumes_attached:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.ministack.cloud.plugins.module_utils.catalog import CATALOG_SPEC
 
 ARGUMENT_SPEC = dict(
     server=dict(type="str", required=True),
@@ -116,6 +120,7 @@ ARGUMENT_SPEC = dict(
     device=dict(type="str"),
     state=dict(type="str", choices=["present", "absent"], default="present"),
     project=dict(type="str"),
+    **CATALOG_SPEC,
 )
 
 

@@ -158,6 +158,7 @@ volume:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.ministack.cloud.plugins.module_utils.catalog import CATALOG_SPEC
 
 ARGUMENT_SPEC = dict(
     name=dict(type="str", required=True, aliases=["display_name"]),
@@ -171,6 +172,7 @@ ARGUMENT_SPEC = dict(
     bootable=dict(type="bool"),
     metadata=dict(type="dict", aliases=["properties"]),
     project=dict(type="str"),
+    **CATALOG_SPEC,
 )
 MODULE_KWARGS = dict(mutually_exclusive=[("image", "snapshot")])
 

@@ -59,11 +59,13 @@ table:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.ministack.cloud.plugins.module_utils.catalog import CATALOG_SPEC
 
 ARGUMENT_SPEC = dict(
     name=dict(type="str"),
     status=dict(type="str"),
     project=dict(type="str"),
+    **CATALOG_SPEC,
 )
 
 

@@ -40,17 +40,26 @@ services:
   returned: always
   type: list
   elements: dict
+backup_services:
+  description:
+    - The C(cinder-backup) services, one per block host (named by its node, without C(@backend)), which run the
+      backups of that host's volumes (see M(ministack.cloud.volume_backup)).
+  returned: always
+  type: list
+  elements: dict
 table:
-  description: Rows of C(openstack volume service list).
+  description: Rows of C(openstack volume service list) (C(cinder-volume) and C(cinder-backup)).
   returned: always
   type: list
   elements: dict
 """
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.ministack.cloud.plugins.module_utils.catalog import CATALOG_SPEC
 
 ARGUMENT_SPEC = dict(
     host=dict(type="str"),
+    **CATALOG_SPEC,
 )
 
 

@@ -103,6 +103,7 @@ snapshot:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.ministack.cloud.plugins.module_utils.catalog import CATALOG_SPEC
 
 ARGUMENT_SPEC = dict(
     name=dict(type="str", required=True, aliases=["display_name"]),
@@ -112,6 +113,7 @@ ARGUMENT_SPEC = dict(
     description=dict(type="str", aliases=["display_description"]),
     metadata=dict(type="dict", aliases=["properties"]),
     project=dict(type="str"),
+    **CATALOG_SPEC,
 )
 
 

@@ -12,9 +12,11 @@ An action plugin is then three lines:
         RESOURCE = Flavor        # a catalog.resource.Resource subclass
 
 What the base does, in order: validates the task's arguments against the module's own
-argument_spec (one message naming the field); opens the catalog chosen by the task var
+argument_spec (one message naming the field); opens the catalog chosen by the option
+``catalog`` (module_defaults group ``ministack.cloud.catalog``), else the task var
 ``ministack_catalog``, else $MINISTACK_CATALOG, else ``<inventory_dir>/.ministack/catalog.db``,
-else ``~/.ministack/catalog.db``; runs the resource's read-compare-apply in one write
+else ``~/.ministack/catalog.db``; hands the resources the operator's key (option ``secret_key``,
+else the var ``ministack_secret_key``) as ``context["secret_key"]``; runs the resource's read-compare-apply in one write
 transaction (rolled back in check mode) or, for info modules, in a read snapshot; turns any
 catalog error into one failure message; returns the diff only in diff mode; and strips
 every no_log value from the result.
@@ -39,12 +41,20 @@ def module_spec(module: str) -> tuple[dict, dict]:
     return loaded.ARGUMENT_SPEC, dict(getattr(loaded, "MODULE_KWARGS", {}))
 
 
-def catalog_location(task_vars: dict, templar) -> tuple[str | None, str | None]:
-    """(url or None, base directory for the default file) from the task's variables."""
-    url = task_vars.get("ministack_catalog")
+def catalog_location(task_vars: dict, templar, option: str | None = None) -> tuple[str | None, str | None]:
+    """(url or None, base directory for the default file): the ``catalog`` option, else the task's variables."""
+    url = option if option else task_vars.get("ministack_catalog")
     if url is not None and templar is not None:
         url = templar.template(url)
     return (str(url) if url else None), task_vars.get("inventory_dir")
+
+
+def secret_key(task_vars: dict, templar, option: str | None = None) -> str | None:
+    """The operator's key: the ``secret_key`` option, else the variable ``ministack_secret_key``."""
+    key = option if option else task_vars.get("ministack_secret_key")
+    if key is not None and templar is not None:
+        key = templar.template(key)
+    return str(key) if key else None
 
 
 class CatalogAction(ActionBase):
@@ -72,10 +82,18 @@ class CatalogAction(ActionBase):
             result.update(failed=True, msg=str(err.message))
             return result
         no_log_values = set(validation._no_log_values)
+        # The catalog options (doc fragment ministack.cloud.catalog) are the action's, not the resource's.
+        catalog_option, key = params.pop("catalog", None), params.pop("secret_key", None)
+        key = secret_key(task_vars, self._templar, key)
+        if key:
+            no_log_values.add(key)
         check_mode = bool(self._task.check_mode)
-        resource = self.RESOURCE(params, check_mode=check_mode, context=self.context(task_vars))
+        context = self.context(task_vars)
+        if key:
+            context["secret_key"] = key
+        resource = self.RESOURCE(params, check_mode=check_mode, context=context)
         try:
-            url, base_dir = catalog_location(task_vars, self._templar)
+            url, base_dir = catalog_location(task_vars, self._templar, catalog_option)
             catalog = open_catalog(url, base_dir=base_dir)
             self._display.vvv(f"ministack catalog: {catalog.display_url}", host=task_vars.get("inventory_hostname"))
             outcome = self._execute(catalog, resource, check_mode)

@@ -1,3 +1,5 @@
+# Copyright: ministack developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Volume backends on a block host: LVM (Cinder's LVM driver) and plain sparse files.
 
 Both speak the same small interface, take sizes in GiB like Cinder, and name volumes and
@@ -6,10 +8,14 @@ snapshots with Cinder's templates (``volume-<id>``, ``snapshot-<id>``).
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import math
+import os
 import re
 
-from .errors import BlockError, CommandFailed, InvalidInput
+from .. import imagecheck
+from .errors import BlockError, InvalidInput
 
 GiB = 1024**3
 VOLUME_NAME = "volume-{}"
@@ -22,6 +28,23 @@ def _check_name(name):
     if not _SAFE_NAME.match(name or ""):
         raise InvalidInput(f"Invalid block device name {name!r}: use letters, digits, '-', '_', '.', '+'.")
     return name
+
+
+#: Work that moves a volume's bytes (zeroing, copying, converting) gets this long, plus one
+#: second per MIN_RATE bytes: a slow disk still finishes, a hung command is still stopped.
+#: A 1 TiB thick LV may take 600 s + 65,536 s to zero.
+BASE_TIMEOUT = 600
+MIN_RATE = 16 * 1024**2
+
+
+def work_timeout(size_bytes):
+    """Seconds allowed for a command that reads or writes ``size_bytes``."""
+    return BASE_TIMEOUT + max(0, int(size_bytes)) // MIN_RATE
+
+
+def _dm_name(vg, lv):
+    """device-mapper's name of an LV: each '-' doubled, then vg-lv (as /dev/mapper shows it)."""
+    return f"{vg.replace('-', '--')}-{lv.replace('-', '--')}"
 
 
 def _gib(size_bytes):
@@ -40,6 +63,28 @@ class Backend:
 
     def run(self, argv, **kw):
         return self.runner.run(argv, **kw)
+
+    @contextlib.contextmanager
+    def image_on_host(self, image_path):
+        """The path of a controller image file as the block host sees it.
+
+        On the controller itself (or a host that has the same file) that is the path; otherwise
+        the bytes are copied through the runner's stdin to a private temporary file on the block
+        host, removed afterwards. The controller holds images, never volumes (design.md)."""
+        size = os.path.getsize(image_path)
+        seen = self.run(["stat", "-c", "%s", image_path], check=False)
+        if seen.rc == 0 and seen.stdout.strip() == str(size):
+            yield image_path
+            return
+        staged = f"/var/tmp/ministack-image-{os.getpid()}-{os.path.basename(image_path)}"
+        with open(image_path, "rb") as src:
+            encoded = base64.b64encode(src.read()).decode()
+        try:
+            self.run(["sh", "-c", 'umask 077 && base64 -d > "$0"', staged], input_text=encoded,
+                     timeout=work_timeout(size))
+            yield staged
+        finally:
+            self.run(["rm", "-f", staged], check=False)
 
     def capacity(self):  # pragma: no cover - interface
         raise NotImplementedError
@@ -73,19 +118,34 @@ class Backend:
         snap_bytes = self.size_bytes(snapshot)
         self.create(name, max(size_gib, -(-snap_bytes // GiB)))
         try:
-            self.copy_bytes(self.path(snapshot), self.path(name))
+            self.copy_bytes(self.path(snapshot), self.path(name), snap_bytes)
         except BlockError:
             self.delete(name)
             raise
 
-    def copy_bytes(self, src, dst):
-        self.run(["dd", f"if={src}", f"of={dst}", "bs=4M", "conv=notrunc,fdatasync", "status=none"])
+    def copy_bytes(self, src, dst, size_bytes=0):
+        self.run(["dd", f"if={src}", f"of={dst}", "bs=4M", "conv=notrunc,fdatasync", "status=none"],
+                 timeout=work_timeout(size_bytes))
+
+    def check_image(self, image_path, image_format):
+        """qemu-img info on the block host, the format forced, before anything converts the file:
+        no external data file, no backing file (Cinder's check after CVE-2024-32498)."""
+        fmt = image_format or "raw"
+        res = self.run(imagecheck.limited(imagecheck.info_argv(image_path, fmt)), check=False)
+        if res.rc != 0:
+            detail = (res.stderr or res.stdout or "").strip().splitlines()
+            raise BlockError(f"Image {image_path} cannot be read as {fmt} on the block host: "
+                             f"{detail[-1] if detail else 'qemu-img info failed'}")
+        reason = imagecheck.problem(imagecheck.parse(res.stdout), fmt)
+        if reason:
+            raise BlockError(f"Image {image_path} is refused: {reason}")
 
     def copy_image(self, image_path, image_format, name):
         """Write an image's bytes into an existing volume, converting to raw as Cinder does."""
+        self.check_image(image_path, image_format)
         self.run(
             ["qemu-img", "convert", "-n", "-f", image_format or "raw", "-O", "raw", "-t", "none",
-             image_path, self.path(name)]
+             image_path, self.path(name)], timeout=work_timeout(self.size_bytes(name))
         )
 
     def check_size(self, size_gib, free_gib, what="volume"):
@@ -167,12 +227,14 @@ class FileBackend(Backend):
         self.run(["truncate", "-s", f"{int(size_gib)}G", self.path(name)])
 
     def snapshot(self, source, name, size_gib):
-        self.run(["cp", "--reflink=auto", "--sparse=always", self.path(source), self.path(name)])
+        self.run(["cp", "--reflink=auto", "--sparse=always", self.path(source), self.path(name)],
+                 timeout=work_timeout(self.size_bytes(source)))
 
     def create_from_snapshot(self, snapshot, name, size_gib):
         if self.exists(name):
             raise BlockError(f"Volume file {self.path(name)} already exists.")
-        self.run(["cp", "--reflink=auto", "--sparse=always", self.path(snapshot), self.path(name)])
+        self.run(["cp", "--reflink=auto", "--sparse=always", self.path(snapshot), self.path(name)],
+                 timeout=work_timeout(self.size_bytes(snapshot)))
         try:
             if size_gib * GiB > self.size_bytes(name):
                 self.extend(name, size_gib)
@@ -181,9 +243,10 @@ class FileBackend(Backend):
             raise
 
     def copy_image(self, image_path, image_format, name):
+        self.check_image(image_path, image_format)
         # -S keeps zero runs sparse in the file.
         self.run(["qemu-img", "convert", "-n", "-S", "64k", "-f", image_format or "raw", "-O", "raw",
-                  image_path, self.path(name)])
+                  image_path, self.path(name)], timeout=work_timeout(self.size_bytes(name)))
 
 
 class LVMBackend(Backend):
@@ -326,30 +389,53 @@ class LVMBackend(Backend):
             argv.append(self.vg)
         self.run(argv)
 
+    def _zero(self, device, size_bytes):
+        size_mib = size_bytes // (1024 * 1024)
+        if self.volume_clear_size_mib:
+            size_mib = min(size_mib, self.volume_clear_size_mib)
+        self.run(["dd", "if=/dev/zero", f"of={device}", "bs=1M", f"count={size_mib}", "oflag=direct",
+                  "status=none"], timeout=work_timeout(size_mib * 1024 * 1024))
+
     def _clear(self, name):
         if self.thin or self.volume_clear == "none":
             return
-        size_mib = self.size_bytes(name) // (1024 * 1024)
-        if self.volume_clear_size_mib:
-            size_mib = min(size_mib, self.volume_clear_size_mib)
-        # Cinder zeroes thick LVs so that the next tenant never reads old data.
-        self.run(["dd", "if=/dev/zero", f"of={self.path(name)}", "bs=1M", f"count={size_mib}",
-                  "oflag=direct", "status=none"])
+        # Cinder zeroes thick LVs so that the next tenant never reads old data. An inactive LV
+        # (after a reboot without autoactivation) is activated to be zeroed.
+        if self.run(["test", "-b", self.path(name)], check=False).rc != 0:
+            self.run(["lvchange", "-ay", f"{self.vg}/{self.lv_name(name)}"], check=False)
+        self._zero(self.path(name), self.size_bytes(name))
+
+    def _clear_snapshot(self, name):
+        """A thick snapshot's copy-on-write area holds the origin's old blocks: zero it, as
+        Cinder does, through device-mapper's ``<vg>-<lv>-cow`` device when it is there, else
+        the snapshot's own device (an LV holding the point-in-time copy)."""
+        if self.thin or self.volume_clear == "none":
+            return
+        cow = f"/dev/mapper/{_dm_name(self.vg, self.lv_name(name))}-cow"
+        device = cow if self.run(["test", "-b", cow], check=False).rc == 0 else self.path(name)
+        self._zero(device, self.size_bytes(name))
 
     def delete(self, name):
         if not self.exists(name):
             return
         try:
             self._clear(name)
-        except CommandFailed:
-            # A volume that cannot be opened (not active) still has to go; LVM frees the
-            # extents and the next lvcreate zeroes its start.
-            pass
+        except BlockError as err:
+            # Cinder fails the delete rather than hand old data to the next volume.
+            raise BlockError(f"Volume {name} was not deleted: zeroing it failed ({err}). The LV is kept; "
+                             "fix the cause (is it active?) and delete again, or set volume_clear: none "
+                             "on the block host.") from None
         self.run(["lvremove", "-f", f"{self.vg}/{self.lv_name(name)}"])
 
     def delete_snapshot(self, name):
-        if self.exists(name):
-            self.run(["lvremove", "-f", f"{self.vg}/{self.lv_name(name)}"])
+        if not self.exists(name):
+            return
+        try:
+            self._clear_snapshot(name)
+        except BlockError as err:
+            raise BlockError(f"Snapshot {name} was not deleted: clearing its copy-on-write area failed ({err}). "
+                             "The LV is kept; fix the cause and delete again.") from None
+        self.run(["lvremove", "-f", f"{self.vg}/{self.lv_name(name)}"])
 
     def extend(self, name, size_gib):
         self.run(["lvextend", "-L", f"{int(size_gib)}g", f"{self.vg}/{self.lv_name(name)}"])

@@ -1,3 +1,5 @@
+# Copyright: ministack developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Errors raised by the block library, worded as Cinder words them."""
 
 from __future__ import annotations
@@ -16,6 +18,16 @@ class CommandFailed(BlockError):
         detail = (stderr or stdout or "").strip().splitlines()
         tail = detail[-1] if detail else ""
         super().__init__(f"Command {argv[0]} failed (exit {rc}): {tail}")
+
+
+class CommandTimedOut(BlockError):
+    """A host command ran past its time limit (killed). One line; the argv is not shown, it may
+    hold a secret."""
+
+    def __init__(self, command, seconds):
+        self.command = command
+        self.seconds = seconds
+        super().__init__(f"Command {command} did not finish within {seconds:g} s and was stopped.")
 
 
 class InvalidInput(BlockError):

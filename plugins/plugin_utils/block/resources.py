@@ -25,7 +25,7 @@ from ..catalog.projects import find_project
 from ..catalog.quotas import check as check_quota
 from ..catalog.resource import Resource, iso, require_int, require_name, string_dict
 from . import attach as attach_mod
-from . import attachments, scheduler, secrets, service, targets
+from . import attachments, runner, scheduler, secrets, service, targets
 from .backends import SNAPSHOT_NAME, VOLUME_NAME, GiB
 from .errors import BlockError, NoValidBackend
 
@@ -271,7 +271,9 @@ class Volume(_BlockResource):
                 backend.create(name, size)
             self.on_rollback(lambda: backend.delete(name))
             if image is not None:
-                backend.copy_image(image["location"][len("file://"):], image.get("disk_format") or "raw", name)
+                # the image file is the controller's: a remote block host gets a staged copy
+                with backend.image_on_host(image["location"][len("file://"):]) as image_path:
+                    backend.copy_image(image_path, image.get("disk_format") or "raw", name)
         except BlockError as err:
             if backend.exists(name):
                 backend.delete(name)
@@ -620,6 +622,14 @@ class ServerVolume(_BlockResource):
         return outcome
 
 
+def _connection(value):
+    """The registered way to reach a block host, normalised by the one host runner."""
+    try:
+        return runner.connection_spec(value or {"connection": "local"})
+    except runner.ConnectionSpecError as err:
+        raise InvalidInput("connection", str(err)) from None
+
+
 class VolumeService(_BlockResource):
     """Registers a block host's cinder-volume service (the block_host role calls it)."""
 
@@ -652,9 +662,10 @@ class VolumeService(_BlockResource):
             "backend": backend, "volume_backend_name": p.get("backend_name") or host.split("@", 1)[1],
             "target_helper": p.get("target_helper") or "tgtadm", "target_ip": p.get("target_ip") or "127.0.0.1",
             "disabled_reason": p.get("disabled_reason"),
-            "_config": {"connection": dict(p.get("connection") or {"connection": "local"}), "backend_config": config,
+            "_config": {"connection": _connection(p.get("connection")), "backend_config": config,
                         "volume_group": p.get("volume_group") if backend == "lvm" else None,
-                        "target_port": p.get("target_port") or targets.PORT},
+                        "target_port": require_int("target_port", p.get("target_port"), minimum=1,
+                                                   maximum=65535) or targets.PORT},
         }
 
     def _values(self, desired):
@@ -722,8 +733,13 @@ class VolumeServiceInfo(_BlockResource):
         now = tx.now()
         rows = service.services(tx)
         records = [service.service_record(r, now=now, down_time=service_down_time()) for r in rows]
+        from ..backup.services import backup_service_records
+
+        # `openstack volume service list` also shows a cinder-backup row per block host.
+        backups = backup_service_records(records)
         if self.params.get("host"):
             records = [r for r in records if r["host"] == self.params["host"]]
+            backups = [r for r in backups if r["host"] == self.params["host"]]
         table = [{"Binary": r["binary"], "Host": r["host"], "Zone": r["zone"], "Status": r["status"],
-                  "State": r["state"], "Updated At": r["updated_at"]} for r in records]
-        return {"changed": False, "services": records, "table": table}
+                  "State": r["state"], "Updated At": r["updated_at"]} for r in records + backups]
+        return {"changed": False, "services": records, "backup_services": backups, "table": table}

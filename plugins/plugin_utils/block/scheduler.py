@@ -1,3 +1,5 @@
+# Copyright: ministack developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The volume scheduler: Cinder's filter scheduler reduced to what a volume service reports.
 
 Filters: the service is enabled and up (AvailabilityZone + Capacity + Capabilities filters

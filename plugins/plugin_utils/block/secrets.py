@@ -1,3 +1,5 @@
+# Copyright: ministack developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Encrypt CHAP secrets for the catalog with the operator's key (``ministack_secret_key``).
 
 Fernet (AES-128-CBC + HMAC-SHA256) under a key derived from the operator's passphrase with
@@ -28,8 +30,9 @@ def _fernet(passphrase, salt):
 def _check_key(passphrase):
     if not passphrase or len(str(passphrase)) < 16:
         raise InvalidInput(
-            "ministack_secret_key is missing or shorter than 16 characters: set it (ideally from "
-            "Ansible Vault) so that CHAP secrets can be stored encrypted in the catalog."
+            "secret_key is missing or shorter than 16 characters: set the option secret_key (once per play "
+            "with module_defaults group/ministack.cloud.catalog) or the variable ministack_secret_key, ideally "
+            "from Ansible Vault, so that CHAP secrets can be stored encrypted in the catalog."
         )
     return str(passphrase)
 
@@ -52,6 +55,6 @@ def decrypt(passphrase, stored):
         return _fernet(passphrase, base64.urlsafe_b64decode(salt)).decrypt(token.encode()).decode()
     except (ValueError, InvalidToken) as exc:
         raise InvalidInput(
-            "A stored CHAP secret cannot be decrypted with this ministack_secret_key: use the key "
+            "A stored CHAP secret cannot be decrypted with this secret_key (ministack_secret_key): use the key "
             "the volume was created with."
         ) from exc

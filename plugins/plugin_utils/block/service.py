@@ -1,3 +1,5 @@
+# Copyright: ministack developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The controller's view of block hosts: volume service rows -> runners, backends, targets.
 
 A volume service row (written by the block_host role through ``volume_service``) says how
@@ -100,4 +102,11 @@ def initiator_address(service, compute_service):
     portal = service.get("target_ip") or "127.0.0.1"
     if portal in LOOPBACK:
         return "127.0.0.1"
-    return (compute_service or {}).get("host_ip") or portal
+    compute_service = compute_service or {}
+    if compute_service.get("host_ip"):
+        return compute_service["host_ip"]
+    # No host_ip recorded: the address the controller reaches the host's libvirtd at.
+    from urllib.parse import urlsplit
+
+    remote = urlsplit(compute_service.get("libvirt_uri") or "").hostname
+    return remote or portal

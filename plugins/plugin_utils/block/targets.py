@@ -1,3 +1,5 @@
+# Copyright: ministack developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """iSCSI target helpers: tgt (tgtadm / tgt-admin) and LIO (targetcli).
 
 One target per volume, named ``iqn.2010-10.org.ministack:volume-<id>``, with its own CHAP

@@ -88,7 +88,7 @@ def _sqlite_engine(url, busy_timeout):
         except OSError as err:
             raise CatalogUnavailable(
                 f"Catalog {url}: cannot create {err.filename or database}: {err.strerror}. "
-                "Set ministack_catalog (or MINISTACK_CATALOG) to a writable place."
+                "Set ministack_catalog (or the option catalog, or MINISTACK_CATALOG) to a writable place."
             ) from None
     # NullPool: every transaction gets a fresh connection, so no connection ever carries a
     # half-finished transaction between callers; opening a SQLite file costs microseconds.

@@ -47,6 +47,9 @@ IO_TASK_STATES = (
 
 def service_down_time(value: float | None = None) -> float:
     if value is not None:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 1 <= value <= 2**31 - 1:
+            raise InvalidInput("service_down_time", f"must be a number of seconds from 1 to {2**31 - 1}, "
+                                                    f"got {value!r}")
         return float(value)
     return float(os.environ.get(ENV_SERVICE_DOWN_TIME, SERVICE_DOWN_TIME_S))
 

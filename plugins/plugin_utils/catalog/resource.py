@@ -13,9 +13,13 @@ an undo step with ``self.on_rollback(fn)``: it runs if the transaction does not 
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 
 from .errors import InvalidInput
+
+#: Nova's db.MAX_INT: the largest whole number an API field takes (and what SQL INTEGER holds).
+MAX_INT = 2**31 - 1
 
 
 def iso(value: datetime | None) -> str | None:
@@ -124,10 +128,17 @@ def require_name(field: str, value, max_length: int = 255) -> str:
         raise InvalidInput(field, f"must not start or end with spaces, got {value!r}")
     if len(value) > max_length:
         raise InvalidInput(field, f"must be at most {max_length} characters, got {len(value)}")
+    for char in value:
+        # Nova's valid_name_regex: printable characters only (no control, format, surrogate or
+        # separator character other than the space); they would break libvirt's XML and logs.
+        category = unicodedata.category(char)
+        if category[0] == "C" or (category[0] == "Z" and char != " "):
+            raise InvalidInput(field, f"must not contain control or non-printable characters "
+                                      f"(found U+{ord(char):04X}), got {value!r}")
     return value
 
 
-def require_int(field: str, value, minimum: int | None = 0, maximum: int | None = None, unit: str = ""):
+def require_int(field: str, value, minimum: int | None = 0, maximum: int | None = MAX_INT, unit: str = ""):
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int):

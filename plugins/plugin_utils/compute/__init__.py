@@ -1,3 +1,5 @@
+# Copyright: ministack developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Compute: the libvirt driver, the image cache, the config drive and the server lifecycle.
 
 Plain Python, importable without Ansible. The controller drives each KVM host's libvirtd

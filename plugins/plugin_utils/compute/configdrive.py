@@ -1,3 +1,5 @@
+# Copyright: ministack developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The OpenStack config drive: an ISO9660 filesystem labelled ``config-2``.
 
 Same layout as nova/api/metadata/base.py and nova/virt/configdrive.py write, so that

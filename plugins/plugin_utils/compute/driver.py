@@ -1,3 +1,5 @@
+# Copyright: ministack developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The libvirt driver: one KVM host, reached through libvirt's (remote) API.
 
 Everything the controller does on a host goes through the libvirt connection: storage pools
@@ -15,17 +17,9 @@ import time
 import xml.etree.ElementTree as ET
 from typing import Optional
 
-from . import BuildError, ComputeError, xmlgen
-
-try:
-    import libvirt
-
-    HAS_LIBVIRT = True
-    # libvirt prints every error to stderr by default; ours are raised as exceptions instead.
-    libvirt.registerErrorHandler(lambda _ctx, _err: None, None)
-except ImportError:  # pragma: no cover - reported by require_libvirt()
-    libvirt = None
-    HAS_LIBVIRT = False
+from .. import virtconn
+from ..virtconn import HAS_LIBVIRT, libvirt
+from . import BuildError, ComputeError, imagefile, xmlgen
 
 INSTANCES_POOL = "ministack-instances"
 IMAGES_POOL = "ministack-images"
@@ -39,7 +33,7 @@ POWER_STATE_NAMES = {NOSTATE: "NOSTATE", RUNNING: "Running", PAUSED: "Paused", S
 _LIBVIRT_POWER = {0: NOSTATE, 1: RUNNING, 2: RUNNING, 3: PAUSED, 4: SHUTDOWN, 5: SHUTDOWN,
                   6: CRASHED, 7: SUSPENDED}
 
-_connections: dict = {}
+_connections = virtconn._connections  # the shared cache (tests reset entries in it)
 
 
 def require_libvirt():
@@ -49,9 +43,7 @@ def require_libvirt():
 
 
 def _err(exc) -> str:
-    if libvirt is not None and isinstance(exc, libvirt.libvirtError):
-        return exc.get_error_message() or str(exc)
-    return str(exc)
+    return virtconn.error_text(exc)
 
 
 def _is_no_such(exc, *codes) -> bool:
@@ -59,31 +51,16 @@ def _is_no_such(exc, *codes) -> bool:
 
 
 def connect(uri: str):
-    """A cached, live connection to the libvirtd at ``uri``."""
+    """A cached, live connection to the libvirtd at ``uri`` (shared with block, see virtconn)."""
     require_libvirt()
-    conn = _connections.get(uri)
-    if conn is not None:
-        try:
-            if conn.isAlive():
-                return conn
-        except libvirt.libvirtError:
-            pass
-        _connections.pop(uri, None)
     try:
-        conn = libvirt.open(uri)
-    except libvirt.libvirtError as exc:
-        raise ComputeError(f"Cannot connect to the hypervisor at {uri}: {_err(exc)}") from exc
-    _connections[uri] = conn
-    return conn
+        return virtconn.connect(uri)
+    except virtconn.ConnectError as exc:
+        raise ComputeError(str(exc)) from exc
 
 
 def disconnect_all():
-    for uri in list(_connections):
-        conn = _connections.pop(uri)
-        try:
-            conn.close()
-        except Exception:
-            pass
+    virtconn.disconnect_all()
 
 
 def host_uri(host: dict) -> str:
@@ -153,6 +130,16 @@ class LibvirtHost:
     @property
     def conn(self):
         return connect(self.uri)
+
+    @property
+    def qemu_owner(self) -> Optional[tuple]:
+        """(uid, gid) of the user QEMU runs as on this host (None when libvirt has no DAC model)."""
+        if not hasattr(self, "_qemu_owner"):
+            try:
+                self._qemu_owner = xmlgen.qemu_owner(self.conn.getCapabilities(), self.virt_type)
+            except (libvirt.libvirtError, ET.ParseError):
+                self._qemu_owner = None
+        return self._qemu_owner
 
     # ---------------------------------------------------------------- host facts
     def capacity(self) -> dict:
@@ -240,7 +227,8 @@ class LibvirtHost:
         """Copy a controller file into a pool as a new volume; returns its path on the host."""
         pool = self._pool(pool_name)
         size = os.path.getsize(path)
-        vol = pool.createXML(xmlgen.volume_xml(vol_name, size, fmt="raw", allocation_bytes=0), 0)
+        xml = xmlgen.volume_xml(vol_name, size, fmt="raw", allocation_bytes=0, owner=self.qemu_owner)
+        vol = pool.createXML(xml, 0)
         try:
             self._upload(vol, path)
         except Exception:
@@ -263,14 +251,23 @@ class LibvirtHost:
 
     # ---------------------------------------------------------------- image cache
     def cached_image(self, key: str) -> Optional[str]:
-        vol = self._lookup_volume(self.images_pool, key)
+        # Refreshed: a base removed behind libvirt's back (a cleanup) must be copied again, not used.
+        vol = self._lookup_volume(self.images_pool, key, refresh=True)
         return vol.path() if vol is not None else None
 
-    def ensure_cached_image(self, key: str, source_path: str) -> tuple:
-        """The base image, copied once into the host's image cache; returns (path, copied)."""
+    def ensure_cached_image(self, key: str, source_path: str, disk_format: str = "qcow2") -> tuple:
+        """The base image, copied once into the host's image cache; returns (path, copied).
+
+        The controller's file is checked with its format forced before it is copied: QEMU on
+        the host will open it as the base of every overlay (no external data file, no backing
+        file; see imagecheck)."""
         path = self.cached_image(key)
         if path:
             return path, False
+        try:
+            imagefile.checked_info(source_path, disk_format)
+        except ComputeError as exc:
+            raise BuildError(f"Image {key} is not copied into the image cache on {self.uri}: {exc}") from None
         try:
             return self.upload_volume(self.images_pool, key, source_path), True
         except libvirt.libvirtError as exc:
@@ -287,7 +284,8 @@ class LibvirtHost:
     def create_overlay(self, vol_name: str, base_path: str, base_format: str, size_bytes: int) -> str:
         """A qcow2 copy-on-write disk on a cached base image, sized by the flavor."""
         pool = self._pool(self.instances_pool)
-        xml = xmlgen.volume_xml(vol_name, size_bytes, fmt="qcow2", backing=(base_path, base_format))
+        xml = xmlgen.volume_xml(vol_name, size_bytes, fmt="qcow2", backing=(base_path, base_format),
+                                owner=self.qemu_owner)
         try:
             return pool.createXML(xml, 0).path()
         except libvirt.libvirtError as exc:
@@ -589,7 +587,8 @@ class LibvirtHost:
             else:
                 src = self._lookup_volume(self.instances_pool, disk_vol, refresh=True)
                 capacity = src.info()[1]
-                pool.createXMLFrom(xmlgen.volume_xml(snap_vol, capacity, fmt="qcow2"), src, 0)
+                pool.createXMLFrom(xmlgen.volume_xml(snap_vol, capacity, fmt="qcow2", owner=self.qemu_owner),
+                                   src, 0)
             self.download_volume(self.instances_pool, snap_vol, dest)
         except libvirt.libvirtError as exc:
             raise ComputeError(f"Snapshot of {name} on {self.uri} failed: {_err(exc)}") from exc

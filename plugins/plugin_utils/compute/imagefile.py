@@ -1,3 +1,5 @@
+# Copyright: ministack developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Image files on the controller: inspection (qemu-img info, checksums) and the file store.
 
 Glance's fields: ``checksum`` is the MD5 of the bytes, ``os_hash_algo`` sha512 and
@@ -8,12 +10,13 @@ image describes.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
+import resource
 import shutil
 import subprocess
 import tempfile
 
+from .. import imagecheck
 from . import ComputeError
 
 DISK_FORMATS = ("qcow2", "raw")
@@ -21,14 +24,44 @@ CONTAINER_FORMATS = ("bare",)
 CHUNK = 1024 * 1024
 
 
-def qemu_img_info(path: str) -> dict:
+def _limits():  # pragma: no cover - runs in the child
+    resource.setrlimit(resource.RLIMIT_AS, (imagecheck.ADDRESS_SPACE, imagecheck.ADDRESS_SPACE))
+    resource.setrlimit(resource.RLIMIT_CPU, (imagecheck.CPU_SECONDS, imagecheck.CPU_SECONDS))
+
+
+def qemu_img_info(path: str, fmt: str | None = None) -> dict:
+    """``qemu-img info`` of a controller file, the format forced when ``fmt`` is given."""
     qemu_img = shutil.which("qemu-img")
     if not qemu_img:
         raise ComputeError("qemu-img is missing on the controller: install qemu-utils")
-    proc = subprocess.run([qemu_img, "info", "--output=json", path], capture_output=True, text=True, check=False)
+    proc = subprocess.run(imagecheck.info_argv(path, fmt, qemu_img), capture_output=True, text=True,
+                          check=False, preexec_fn=_limits)
     if proc.returncode != 0:
-        raise ComputeError(f"qemu-img cannot read {path}: {proc.stderr.strip()}")
-    return json.loads(proc.stdout)
+        raise ComputeError(f"qemu-img cannot read {path}" + (f" as {fmt}" if fmt else "") + ": "
+                           + (proc.stderr.strip().splitlines() or ["no output"])[-1])
+    return imagecheck.parse(proc.stdout)
+
+
+def checked_info(path: str, disk_format: str) -> dict:
+    """qemu-img info with the format forced; refuses a file QEMU must not open (external data
+    file, backing file, another real format)."""
+    if disk_format not in imagecheck.FORMATS:
+        raise ComputeError(f"disk_format must be one of {', '.join(imagecheck.FORMATS)}, got {disk_format!r}")
+    if disk_format == "raw":
+        # Forced raw reads any file as bytes: probe once so that a qcow2 declared raw is refused.
+        actual = qemu_img_info(path).get("format")
+        if actual != "raw":
+            raise ComputeError(f"disk_format is raw but {path} is {actual}: set disk_format: {actual}")
+    try:
+        info = qemu_img_info(path, disk_format)
+    except ComputeError:
+        actual = qemu_img_info(path).get("format")
+        raise ComputeError(f"disk_format is {disk_format} but {path} is {actual}: set disk_format: {actual}") \
+            from None
+    reason = imagecheck.problem(info, disk_format)
+    if reason:
+        raise ComputeError(f"Image file {path} is refused: {reason}")
+    return info
 
 
 def digests(path: str) -> dict:
@@ -46,16 +79,7 @@ def inspect(path: str, disk_format: str) -> dict:
     """Checksums and sizes of an image file; its real format must be the declared one."""
     if not os.path.isfile(path):
         raise ComputeError(f"filename {path} does not exist or is not a file on the controller")
-    info = qemu_img_info(path)
-    actual = info.get("format")
-    if disk_format == "qcow2" and actual != "qcow2":
-        raise ComputeError(f"disk_format is qcow2 but {path} is {actual}: set disk_format: {actual}")
-    if disk_format == "raw" and actual != "raw":
-        # A qcow2 file declared raw would boot as garbage (and could expose backing files).
-        raise ComputeError(f"disk_format is raw but {path} is {actual}: set disk_format: {actual}")
-    if info.get("backing-filename"):
-        raise ComputeError(f"{path} has a backing file ({info['backing-filename']}); "
-                           "flatten it first with qemu-img convert")
+    info = checked_info(path, disk_format)
     out = digests(path)
     out["virtual_size"] = int(info.get("virtual-size", 0))
     return out

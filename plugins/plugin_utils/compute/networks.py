@@ -26,6 +26,9 @@ from ..catalog.resource import Resource, iso, require_int, require_name
 from . import xmlgen
 
 MODES = ("nat", "isolated", "bridged")
+# libvirt refuses a DHCP range of more than 65,535 addresses ("range ... is too large"), so a
+# /16 is the largest network; a /29 (6 addresses: a gateway and 5 ports) the smallest.
+MIN_PREFIX, MAX_PREFIX = 16, 29
 OPENSTACK_MAC_PREFIX = (0xFA, 0x16, 0x3E)  # Neutron's default base_mac
 
 
@@ -88,6 +91,15 @@ def require_network(tx, name_or_id: str) -> dict:
     return row
 
 
+def dhcp_hostname(ip: str) -> str:
+    """The name of a port's DHCP reservation, unique on its network because its address is:
+    Neutron's DHCP agent writes ``host-10-0-0-5`` the same way. Two servers whose names
+    sanitise alike (``web 1``, ``web_1``; or with no ASCII letter, both ``server``) would
+    otherwise collide in libvirt ("existing dhcp host entry"). The guest's own hostname is
+    Nova's sanitised display name, given by the config drive."""
+    return "host-" + str(ip).replace(".", "-").replace(":", "-")
+
+
 def random_mac(tx) -> str:
     ports = tx.t.ports
     while True:
@@ -145,18 +157,32 @@ class Network(Resource):
             raise InvalidInput("mode", f"must be one of {', '.join(MODES)}, got {mode!r}")
         cidr = p.get("cidr")
         gateway = p.get("gateway_ip")
+        if gateway is not None:
+            try:
+                gw = ipaddress.ip_address(str(gateway))
+            except ValueError:
+                raise InvalidInput("gateway_ip", f"must be an IPv4 address such as 10.5.5.1, got {gateway!r}") from None
+            if gw.version != 4:
+                raise InvalidInput("gateway_ip", f"must be an IPv4 address such as 10.5.5.1, got {gateway!r}")
+            gateway = str(gw)
         if cidr is not None:
             try:
                 net = ipaddress.ip_network(cidr, strict=False)
             except ValueError:
                 raise InvalidInput("cidr", f"must be a network such as 10.5.5.0/24, got {cidr!r}") from None
-            if net.version != 4 or net.prefixlen > 29:
-                raise InvalidInput("cidr", f"must be an IPv4 network of /29 or larger, got {cidr!r}")
+            if net.version != 4 or not MIN_PREFIX <= net.prefixlen <= MAX_PREFIX:
+                raise InvalidInput("cidr", f"must be an IPv4 network from /{MIN_PREFIX} (65,534 addresses) to "
+                                           f"/{MAX_PREFIX} (6 addresses), got {cidr!r}")
             cidr = str(net)
             if gateway is None and mode != "bridged":
                 gateway = xmlgen.default_gateway(cidr)
-            if gateway is not None and ipaddress.ip_address(gateway) not in net:
-                raise InvalidInput("gateway_ip", f"{gateway} is not in {cidr}")
+            if gateway is not None:
+                gw = ipaddress.ip_address(gateway)
+                if gw not in net:
+                    raise InvalidInput("gateway_ip", f"{gateway} is not in {cidr}")
+                if gw in (net.network_address, net.broadcast_address):
+                    raise InvalidInput("gateway_ip", f"{gateway} is the network or broadcast address of {cidr}: "
+                                                     "use a host address of the network")
         elif current is None and mode != "bridged":
             raise InvalidInput("cidr", "is required for a nat or isolated network (for example 10.5.5.0/24)")
         if mode == "bridged" and not (p.get("bridge") or (current or {}).get("bridge")):
@@ -164,7 +190,7 @@ class Network(Resource):
         if mode != "bridged" and p.get("bridge"):
             raise InvalidInput("bridge", "is only for mode bridged; nat and isolated networks get their own bridge")
         want = {"name": name, "cidr": cidr, "gateway_ip": gateway, "enable_dhcp": p.get("enable_dhcp"),
-                "mode": mode, "bridge": p.get("bridge"), "mtu": require_int("mtu", p.get("mtu"), minimum=576),
+                "mode": mode, "bridge": p.get("bridge"), "mtu": require_int("mtu", p.get("mtu"), minimum=576, maximum=65535),
                 "shared": p.get("shared"), "dns_nameservers": p.get("dns_nameservers"),
                 "project_id": find_project(tx, p.get("project"))["id"]}
         if current is not None:

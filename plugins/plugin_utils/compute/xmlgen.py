@@ -1,3 +1,5 @@
+# Copyright: ministack developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """libvirt XML documents for domains, networks, storage pools and volumes.
 
 Pure functions over small dataclasses, so the XML can be unit-tested without libvirt.
@@ -169,6 +171,20 @@ def default_gateway(cidr: str) -> str:
     return str(next(net.hosts()))
 
 
+def dhcp_bounds(ipnet, gateway: str) -> tuple:
+    """First and last address a DHCP range may hand out: the hosts of the network, without a
+    gateway at either end. Computed, never enumerated (a /16 has 65,534 hosts)."""
+    first, last = ipnet.network_address + 1, ipnet.broadcast_address - 1
+    if ipnet.prefixlen >= ipnet.max_prefixlen - 1:  # /31, /32: every address is a host
+        first, last = ipnet.network_address, ipnet.broadcast_address
+    gw = ipaddress.ip_address(gateway) if gateway else None
+    if gw == first:
+        first += 1
+    if gw == last:
+        last -= 1
+    return first, last
+
+
 def network_xml(spec: NetworkSpec) -> str:
     if spec.mode not in ("nat", "isolated", "bridged"):
         raise ValueError(f"network mode must be nat, isolated or bridged, not {spec.mode!r}")
@@ -197,9 +213,9 @@ def network_xml(spec: NetworkSpec) -> str:
             ip.set("family", "ipv6")
         if spec.dhcp:
             dhcp = _sub(ip, "dhcp")
-            hosts = [h for h in ipnet.hosts() if str(h) != gateway]
-            start = spec.dhcp_start or str(hosts[0])
-            end = spec.dhcp_end or str(hosts[-1])
+            first, last = dhcp_bounds(ipnet, gateway)
+            start = spec.dhcp_start or str(first)
+            end = spec.dhcp_end or str(last)
             _sub(dhcp, "range", start=start, end=end)
             for host in spec.hosts:
                 _sub(dhcp, "host", **host_entry_attrs(host))
@@ -228,8 +244,11 @@ def pool_xml(name: str, path: str) -> str:
 
 
 def volume_xml(name: str, capacity_bytes: int, fmt: str = "qcow2", backing: Optional[tuple] = None,
-               allocation_bytes: Optional[int] = None) -> str:
-    """A storage volume; backing=(path, format) makes a copy-on-write overlay."""
+               allocation_bytes: Optional[int] = None, owner: Optional[tuple] = None) -> str:
+    """A storage volume; backing=(path, format) makes a copy-on-write overlay.
+
+    Mode 0600, owned by ``owner`` = (uid, gid), the user QEMU runs as, when given: guest disks,
+    config drives (user_data) and cached images are readable by QEMU and root only."""
     vol = ET.Element("volume")
     _sub(vol, "name", name)
     _sub(vol, "capacity", int(capacity_bytes), unit="bytes")
@@ -238,9 +257,28 @@ def volume_xml(name: str, capacity_bytes: int, fmt: str = "qcow2", backing: Opti
     target = _sub(vol, "target")
     _sub(target, "format", type=fmt)
     perms = _sub(target, "permissions")
-    _sub(perms, "mode", "0644")
+    _sub(perms, "mode", "0600")
+    if owner is not None:
+        _sub(perms, "owner", int(owner[0]))
+        _sub(perms, "group", int(owner[1]))
     if backing:
         bs = _sub(vol, "backingStore")
         _sub(bs, "path", backing[0])
         _sub(bs, "format", type=backing[1])
     return ET.tostring(vol, encoding="unicode")
+
+
+def qemu_owner(capabilities_xml: str, virt_type: str = "qemu") -> Optional[tuple]:
+    """(uid, gid) QEMU runs as, from the host capabilities' DAC base label (``+64055:+64055``)."""
+    root = ET.fromstring(capabilities_xml)
+    for model in root.findall("host/secmodel"):
+        if model.findtext("model") != "dac":
+            continue
+        labels = {el.get("type"): (el.text or "") for el in model.findall("baselabel")}
+        label = labels.get(virt_type) or labels.get("qemu") or labels.get("kvm")
+        if not label or ":" not in label:
+            return None
+        uid, gid = (part.lstrip("+") for part in label.split(":", 1))
+        if uid.isdigit() and gid.isdigit():
+            return int(uid), int(gid)
+    return None

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from urllib.parse import quote
 
@@ -41,14 +42,48 @@ def connect(params: dict):
         raise ObjectStoreError(
             "auth.auth_url is required (for tempauth: http://<proxy>:8080/auth/v1.0), or name a cloud from clouds.yaml in cloud."
         )
+    if params.get("auth_type") is not None:
+        plugins = _auth_plugins()
+        if plugins and params["auth_type"] not in plugins:
+            raise ObjectStoreError(f"auth_type: {params['auth_type']!r} is not a keystoneauth plugin; use v1password "
+                                   "(Swift's tempauth) or one of " + ", ".join(sorted(plugins)))
+    # Which of the task's connection options were used, so that a failure points at them.
+    used = ", ".join(f"{name} {params[name]!r}" for name in ("cloud", "auth_type", "region_name", "ca_cert")
+                     if params.get(name) is not None)
     try:
         conn = openstack.connect(load_yaml_config=bool(params.get("cloud")), load_envvars=False, **kwargs)
         return Swift(conn)
     except Exception as exc:  # openstacksdk raises many types here; all mean "cannot connect"
-        raise ObjectStoreError(f"Cannot connect to the object store: {exc}") from exc
+        raise ObjectStoreError(f"Cannot connect to the object store (auth.auth_url, {used}): {exc}") from exc
+
+
+@functools.lru_cache(maxsize=1)
+def _auth_plugins() -> frozenset:
+    """keystoneauth's plugin names (password, v1password, token, ...), or empty when unknown.
+    Found through stevedore's entry points (0.15 s): once per process."""
+    try:
+        from keystoneauth1 import loading
+
+        return frozenset(loading.get_available_plugin_names())
+    except Exception:  # keystoneauth reports a missing plugin itself on connect
+        return frozenset()
+
+
+DOT_SEGMENTS = (".", "..")
+
+
+def dot_segment(name: str | None) -> bool:
+    """True when a name has a ``.`` or ``..`` path segment: the HTTP stack (requests, urllib3)
+    resolves them before the request leaves, so ``scratch/../photos/cat.jpg`` would reach Swift
+    as ``photos/cat.jpg`` and a container ``.`` as the account. Percent-encoding does not help
+    (``%2E`` is an unreserved character: requests decodes it back). Such names are refused."""
+    return name is not None and any(segment in DOT_SEGMENTS for segment in name.split("/"))
 
 
 def _path(container: str | None = None, name: str | None = None) -> str:
+    if dot_segment(container) or dot_segment(name):
+        # The resources refuse these names with a message naming the field; this is the last guard.
+        raise ObjectStoreError(f"Refusing a Swift path with a '.' or '..' segment: {container}/{name or ''}")
     path = ""
     if container is not None:
         path += "/" + quote(container, safe="")

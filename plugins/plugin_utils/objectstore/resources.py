@@ -10,7 +10,7 @@ import os
 import tempfile
 import time
 
-from .client import ObjectStoreError, metadata_of
+from .client import ObjectStoreError, dot_segment, metadata_of
 
 # Swift's default constraints (swift/common/constraints.py).
 MAX_META_NAME = 128
@@ -51,6 +51,19 @@ def _check_container_name(field: str, name: str) -> str:
         raise ObjectStoreError(
             f"{field}: {name!r} is not a valid container name (1 to {MAX_CONTAINER_NAME} bytes, no '/')."
         )
+    if dot_segment(name):
+        raise ObjectStoreError(f"{field}: {name!r} is not a valid container name: '.' and '..' would be "
+                               "resolved by HTTP clients to the account itself; choose another name.")
+    return name
+
+
+def _check_object_name(field: str, name: str) -> str:
+    if not name or len(name.encode()) > MAX_OBJECT_NAME:
+        raise ObjectStoreError(f"{field}: {name!r} is not a valid object name (1 to {MAX_OBJECT_NAME} bytes).")
+    if dot_segment(name):
+        raise ObjectStoreError(f"{field}: {name!r} has a '.' or '..' path segment, which HTTP clients resolve "
+                               "before the request reaches Swift (another object would be read, written or "
+                               "deleted); remove those segments from the name.")
     return name
 
 
@@ -326,11 +339,7 @@ class Object(Resource):
     def run(self) -> dict:
         p = self.params
         self.container = _check_container_name("container", p["container"])
-        self.name = p["name"]
-        if not self.name or len(self.name.encode()) > MAX_OBJECT_NAME:
-            raise ObjectStoreError(
-                f"name: {self.name!r} is not a valid object name (1 to {MAX_OBJECT_NAME} bytes)."
-            )
+        self.name = _check_object_name("name", p["name"])
         self.account = _account_of(self.swift)
         self.set_meta = _check_metadata("metadata", p.get("metadata"))
         self.drop_keys = [str(k).lower() for k in p.get("delete_metadata_keys") or []]
@@ -577,7 +586,7 @@ class ObjectInfo(Resource):
         container = _check_container_name("container", p["container"])
         account = _account_of(self.swift)
         if p.get("name"):
-            headers = self.swift.head(container, p["name"])
+            headers = self.swift.head(container, _check_object_name("name", p["name"]))
             if headers is None and self.swift.head(container) is None:
                 raise ObjectStoreError(f"Container {container} not found (HTTP 404).")
             objects = [object_view(account, container, p["name"], headers)] if headers is not None else []

@@ -503,7 +503,7 @@ def rebalance(previous, devices, part_power=10, replicas=3, min_part_hours=1, ov
     new_devs = assign_ids(devices, prev["devs"] if prev else [])
     weighted = sum(1 for d in new_devs if d["weight"] > 0)
     if weighted < replicas:
-        raise RingError(f"Replica count of {replicas:g} requires more than {weighted} devices: "
+        raise RingError(f"replicas: Replica count of {replicas:g} requires more than {weighted} devices: "
                         f"devices needs at least {int(-(-replicas // 1))} with weight > 0")
     size = max(d["id"] for d in new_devs) + 1
     devs = [None] * size

@@ -115,7 +115,8 @@ def read_builder(path):
     except FileNotFoundError:
         return None
     except (OSError, ValueError) as exc:
-        raise RingError(f"{path}: cannot read the ring builder state ({exc}); move it away to build a new ring") \
+        raise RingError(f"path: {path}: cannot read the ring builder state ({exc}); move it away to build a "
+                        "new ring") \
             from None
     try:
         load_state(state)

@@ -31,5 +31,6 @@ else
   result="qemu a guest kernel printed nothing under KVM within ${timeout_s} s"
 fi
 rm -f "$log"
-if [ -n "$cache" ]; then printf '%s\n%s\n' "$key" "$result" > "$cache"; fi
+# (no cache in check mode, where the role has not made its directory)
+if [ -n "$cache" ] && [ -d "$(dirname "$cache")" ]; then printf '%s\n%s\n' "$key" "$result" > "$cache"; fi
 echo "$result"

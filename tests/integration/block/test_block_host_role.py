@@ -53,6 +53,12 @@ def test_role_file_backend_and_missing_pvs_message(tmp_path):
     first = play("role.yml")
     assert first.returncode == 0, first.stdout[-3000:]
     assert directory.is_dir() and oct(directory.stat().st_mode)[-3:] == "700"
+    # tgtd listens on block_host_target_ip (default 127.0.0.1) only, not on every address.
+    portals = subprocess.run(["tgtadm", "--lld", "iscsi", "--op", "show", "--mode", "portal"], capture_output=True,
+                             text=True, check=True).stdout
+    assert portals.split() == ["Portal:", "127.0.0.1:3260,1"], portals
+    listening = subprocess.run(["ss", "-Hltn", "sport", "=", ":3260"], capture_output=True, text=True).stdout
+    assert [line.split()[3] for line in listening.splitlines()] == ["127.0.0.1:3260"], listening
     svc = first.results[-1]["services"][0]
     assert svc["host"] == "localhost@file" and svc["total_capacity_gb"] == 20.0
     assert [r for r in play("role.yml").results if r.get("changed")] == []

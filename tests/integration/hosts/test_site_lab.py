@@ -25,7 +25,9 @@ ROOT = pathlib.Path(__file__).resolve().parents[3]
 LAB = "sitetest"
 STATE = ROOT / "lab" / "state" / LAB
 ENV = dict(os.environ, MINISTACK_LAB=LAB, CONTAINERS_CONF=str(ROOT / "lab" / "containers.conf"),
-           ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_FORCE_COLOR="0")
+           ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_FORCE_COLOR="0",
+           # this test's own SSH control sockets: it closes them after changing a host key
+           ANSIBLE_SSH_CONTROL_PATH_DIR=str(STATE / "ansible-cp"))
 EXAMPLE_PREFIX = "10.89.146."  # the example's addresses: the lab MINISTACK_LAB=many
 
 
@@ -100,7 +102,7 @@ def test_a_host_whose_key_changed_is_refused_naming_the_host_and_the_file(cloud)
     subprocess.run([str(ROOT / "lab" / "lab"), "ssh", "h2",
                     "rm -f /etc/ssh/ssh_host_*; ssh-keygen -A >/dev/null; systemctl restart ssh"],
                    env=ENV, check=True, capture_output=True, timeout=120)
-    for sock in list(STATE.glob("cp-*")) + list(pathlib.Path.home().glob(".ansible/cp/*")):
+    for sock in list(STATE.glob("cp-*")) + list((STATE / "ansible-cp").glob("*")):
         subprocess.run(["ssh", "-o", f"ControlPath={sock}", "-O", "exit", "x"], capture_output=True, timeout=20)
     try:
         run = playbook(inventory, ROOT / "playbooks" / "site.yml", "--limit", "compute2")
@@ -124,3 +126,33 @@ def test_a_host_whose_key_changed_is_refused_naming_the_host_and_the_file(cloud)
         subprocess.run(["ssh-keygen", "-R", address, "-f", str(known_hosts)], capture_output=True, check=True)
         again = playbook(inventory, ROOT / "playbooks" / "site.yml", "--limit", "compute2")
     assert again.returncode == 0, again.stdout[-4000:]
+
+
+def test_a_stopped_block_host_fails_a_volume_create_within_30s_naming_the_host(cloud):
+    """The runner's ConnectTimeout bounds how long a stopped block host holds a task."""
+    import time
+
+    inventory = cloud["inventory"]
+    address = f"{lab_prefix(LAB)}13"  # block1 (h3)
+    subprocess.run(["podman", "stop", "-t", "5", f"ministack-{LAB}-h3"], env=ENV, check=True, capture_output=True,
+                   timeout=120)
+    try:
+        started = time.monotonic()
+        made = subprocess.run(
+            [str(ROOT / ".venv" / "bin" / "ansible"), "-i", str(inventory), "localhost", "-m", "ministack.cloud.volume",
+             "-a", "name=while-down size=1"], cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=300)
+        elapsed = time.monotonic() - started
+        assert made.returncode != 0
+        assert f"SSH to block host {address}:22 failed" in made.stdout, made.stdout[-2000:]
+        assert elapsed < 30, elapsed
+        # compute service set --down: the compute host shows down at once
+        down = subprocess.run(
+            [str(ROOT / ".venv" / "bin" / "ansible"), "-i", str(inventory), "localhost", "-m",
+             "ministack.cloud.compute_service", "-a", "host=compute2 forced_down=true"],
+            cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=300)
+        assert down.returncode == 0 and "state: down" in down.stdout, down.stdout[-2000:]
+    finally:
+        subprocess.run(["podman", "start", f"ministack-{LAB}-h3"], env=ENV, capture_output=True, timeout=120)
+        subprocess.run([str(ROOT / ".venv" / "bin" / "ansible"), "-i", str(inventory), "localhost", "-m",
+                        "ministack.cloud.compute_service", "-a", "host=compute2 forced_down=false"],
+                       cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=300)

@@ -104,9 +104,16 @@ def test_up_writes_inventory_with_role_groups(lab3):
     assert len(set(addresses)) == 3
     assert all(a.startswith("10.89.") and a.endswith((".11", ".12", ".13")) for a in addresses)
     assert "ControlMaster=auto" in hostvars["h1"]["ansible_ssh_common_args"]
-    assert "StrictHostKeyChecking=no" in hostvars["h1"]["ansible_ssh_common_args"]
+    # Host keys pinned: strict checking against the lab's known_hosts file, which holds each host's keys
+    known_hosts = STATE / "known_hosts"
+    assert "StrictHostKeyChecking=yes" in hostvars["h1"]["ansible_ssh_common_args"]
+    assert f"UserKnownHostsFile={known_hosts}" in hostvars["h1"]["ansible_ssh_common_args"]
+    assert hostvars["h1"]["ministack_known_hosts"] == str(known_hosts)
+    recorded = known_hosts.read_text().split()
+    assert all(a in recorded for a in addresses)
     assert hostvars["h1"]["ansible_ssh_private_key_file"] == str(STATE / "id_ed25519")
-    assert hostvars["h1"]["libvirt_uri"].startswith(f"qemu+ssh://root@{addresses[0]}/system?keyfile=")
+    assert hostvars["h1"]["libvirt_uri"].startswith(f"qemu+libssh://root@{addresses[0]}/system?")
+    assert f"known_hosts={known_hosts}&known_hosts_verify=normal" in hostvars["h1"]["libvirt_uri"]
     assert "libvirt_uri" not in hostvars["h2"]
 
 
@@ -205,7 +212,7 @@ def test_molecule_scenario_of_common_host_passes():
     assert result.returncode == 0, output[-4000:]
     for action in ("create", "converge", "idempotence", "verify", "destroy"):
         assert f"{action}: Executed: Successful" in _plain(output), f"molecule {action} did not pass"
-    leftovers = podman("ps", "-a", "--filter", "name=molecule-common-host", "--format", "{{.Names}}").stdout
+    leftovers = podman("ps", "-a", "--filter", f"name=molecule-{LAB_NAME}-common-host", "--format", "{{.Names}}").stdout
     assert leftovers.strip() == ""
 
 

@@ -4,6 +4,7 @@ redaction, LVM naming."""
 
 from __future__ import annotations
 
+import os
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -58,7 +59,7 @@ def test_secret_round_trip_and_wrong_key():
     assert secrets.decrypt("k" * 16, stored) == "chap-secret-123"
     with pytest.raises(InvalidInput, match="cannot be decrypted"):
         secrets.decrypt("x" * 16, stored)
-    with pytest.raises(InvalidInput, match="ministack_secret_key is missing or shorter than 16"):
+    with pytest.raises(InvalidInput, match="secret_key is missing or shorter than 16 characters: set the option secret_key"):
         secrets.encrypt("short", "x")
 
 
@@ -127,10 +128,10 @@ def test_ssh_runner_quotes_each_argument(monkeypatch):
             returncode, stdout, stderr = 0, "", ""
         return P()
 
-    monkeypatch.setattr(runner.subprocess, "run", fake_run)
-    runner.SSHRunner(host="b1", user="ops", sudo=True).run(["lvcreate", "-n", "a b;rm -rf /"])
+    monkeypatch.setattr("subprocess.run", fake_run)
+    runner.SSHRunner(host="b1", user="ops", become=True).run(["lvcreate", "-n", "a b;rm -rf /"])
     assert seen["argv"][-1] == "sudo -n lvcreate -n 'a b;rm -rf /'"
-    assert "ops@b1" in seen["argv"]
+    assert seen["argv"][-3:-1] == ["b1", "--"] and 'User="ops"' in seen["argv"]
 
 
 def test_ssh_runner_checks_host_keys_against_the_controller_file_unless_told_not_to(monkeypatch):
@@ -162,3 +163,36 @@ def test_lvm_names_escape_snapshot_prefix_and_refuse_paths():
         backends.LVMBackend(runner.LocalRunner(), lvm_type="thick")
     with pytest.raises(InvalidInput):
         backends.FileBackend(runner.LocalRunner(), "relative/dir")
+
+
+def test_initiator_address_is_the_compute_hosts_address():
+    from ansible_collections.ministack.cloud.plugins.plugin_utils.block import service
+
+    portal = {"target_ip": "10.0.0.12"}
+    assert service.initiator_address(portal, {"host_ip": "10.0.0.11"}) == "10.0.0.11"
+    # No host_ip recorded: where the controller reaches the host's libvirtd.
+    assert service.initiator_address(portal, {"libvirt_uri": "qemu+libssh://root@10.0.0.11/system?k=v"}) == "10.0.0.11"
+    assert service.initiator_address({"target_ip": "127.0.0.1"}, {"host_ip": "10.0.0.11"}) == "127.0.0.1"
+
+
+def test_an_image_reaches_a_remote_block_host_through_the_runner_and_is_removed_after(tmp_path):
+    """The block host sees the controller's image path only when it has that file; otherwise the
+    bytes travel through the runner (stdin) to a private temporary file, removed afterwards."""
+    image = tmp_path / "img.qcow2"
+    image.write_bytes(bytes(range(256)) * 300)
+
+    class ElsewhereRunner(runner.LocalRunner):
+        def run(self, argv, **kw):  # a host that does not have the controller's file
+            if argv[0] == "stat" and argv[-1] == str(image):
+                return runner.Result(1, "", "No such file")
+            return super().run(argv, **kw)
+
+    local = backends.FileBackend(runner.LocalRunner(), str(tmp_path))
+    with local.image_on_host(str(image)) as seen:
+        assert seen == str(image)
+    remote = backends.FileBackend(ElsewhereRunner(), str(tmp_path))
+    with remote.image_on_host(str(image)) as staged:
+        assert staged != str(image) and staged.startswith("/var/tmp/ministack-image-")
+        assert open(staged, "rb").read() == image.read_bytes()
+        assert oct(os.stat(staged).st_mode & 0o777) == "0o600"
+    assert not os.path.exists(staged)

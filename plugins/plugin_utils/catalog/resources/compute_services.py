@@ -28,6 +28,7 @@ from ..hosts import (
     hosts_with_servers,
     is_up,
     reserved_disk_gb,
+    service_down_time,
 )
 from ..resource import Resource, iso, require_float, require_int, require_name
 
@@ -60,6 +61,8 @@ SETTABLE = (
     "disabled_reason",
 )
 VOLATILE = ("state", "updated_at", "created_at")
+# What a registered host reports on each contact (discover: true): a heartbeat, not a change.
+REPORTED = (*CAPACITY, "hypervisor_version")
 
 
 def service_record(row: dict, zone: str, now, down_time=None) -> dict:
@@ -152,13 +155,20 @@ class ComputeService(Resource):
             "forced_down": p.get("forced_down"),
         }
         self.seen = None
+        self.reported = {}
         if p.get("discover"):
             found = discover(host, p)
             self.seen = tx.now()
             for key in (*CAPACITY, "hypervisor_type", "hypervisor_version", "libvirt_uri"):
                 # 0 means libvirt could not tell (no instances storage pool yet): not a capacity
                 if wanted.get(key) is None and found.get(key):
-                    wanted[key] = found[key]
+                    if current is not None and key in REPORTED:
+                        # what a registered host reports now (memory can be hot-plugged, a pool
+                        # grow) goes in with the heartbeat, as nova-compute's periodic update does
+                        if found[key] != current.get(key):
+                            self.reported[key] = found[key]
+                    else:
+                        wanted[key] = found[key]
             if wanted["hypervisor_hostname"] is None:
                 wanted["hypervisor_hostname"] = current["hypervisor_hostname"] if current else host
         # enabled / disabled_reason: an option not given keeps the current value; enabling
@@ -175,12 +185,17 @@ class ComputeService(Resource):
         wanted["enabled"], wanted["disabled_reason"] = enabled, (None if enabled else reason)
         if current is None:
             missing = [k for k in CAPACITY if wanted[k] is None]
+            if missing == ["local_gb"] and p.get("discover") and self.check_mode:
+                # check mode skipped the kvm_host role's pool task: the real run has the pool
+                wanted["local_gb"] = 0
+                missing = []
             if missing:
                 if p.get("discover"):
                     raise InvalidInput(
                         missing[0],
                         f"libvirt on {host} does not report it (for local_gb: no ministack-instances storage pool "
-                        "yet); give it as an option",
+                        "yet: apply the ministack.cloud.kvm_host role to the host first, as playbooks/compute.yml "
+                        "does); or give it as an option",
                     )
                 raise InvalidInput(
                     missing[0],
@@ -269,7 +284,7 @@ class ComputeService(Resource):
         # Reaching the host is a heartbeat, not a change.
         if getattr(self, "seen", None) and (self.params.get("state") or "present") == "present":
             c = tx.t.compute_services
-            tx.execute(update(c).where(c.c.host == self.params["host"]).values(last_seen=self.seen))
+            tx.execute(update(c).where(c.c.host == self.params["host"]).values(last_seen=self.seen, **self.reported))
             outcome[self.result_key] = self.find(tx)
         return outcome
 
@@ -300,6 +315,7 @@ class ComputeServiceInfo(Resource):
 
     def run(self, tx):
         p = self.params
+        service_down_time(p.get("service_down_time"))  # checked even when no host is listed
         now = tx.now()
         zones = host_zones(tx)
         c = tx.t.compute_services
@@ -324,6 +340,7 @@ class HypervisorInfo(Resource):
 
     def run(self, tx):
         p = self.params
+        service_down_time(p.get("service_down_time"))  # checked even when no host is listed
         names_by_host: dict[str, list[str]] = {}
         for agg in aggregates(tx):
             for host in agg["hosts"]:

@@ -197,6 +197,7 @@ class FlavorInfo(Resource):
             query = query.where(or_(f.c.name == p["name"], f.c.id == p["name"]))
         rows = [flavor_record(tx, row) for row in tx.all(query)]
         rows = [r for r in rows if all(test(r[field]) for field, test in tests.items())]
-        if p.get("limit"):
-            rows = rows[: p["limit"]]
+        limit = require_int("limit", p.get("limit"), minimum=1)
+        if limit:
+            rows = rows[:limit]
         return {"changed": False, "flavors": rows}

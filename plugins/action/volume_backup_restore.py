@@ -1,0 +1,13 @@
+# Copyright: ministack developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""ministack.cloud.volume_backup_restore: see plugins/modules/volume_backup_restore.py."""
+
+from __future__ import annotations
+
+from ansible_collections.ministack.cloud.plugins.plugin_utils.backup.action import BackupAction
+from ansible_collections.ministack.cloud.plugins.plugin_utils.backup.resources import VolumeBackupRestore
+
+
+class ActionModule(BackupAction):
+    MODULE = "volume_backup_restore"
+    RESOURCE = VolumeBackupRestore
