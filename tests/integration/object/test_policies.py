@@ -18,9 +18,11 @@ import uuid
 import pytest
 
 from .conftest import DEVICES_ROOT, PROXY, STORAGE_DOMAIN
-from .test_functional import VENV, functest  # noqa: F401 - the fixture builds the venv with boto3
+from .test_functional import VENV, functest, functest_s3  # noqa: F401 - the fixtures build the venv with boto3
 from .test_modules import _one
 
+# The test command runs the /info check and the erasure-coded 20 MiB test (issue 15's budget: one EC
+# and one cross-policy test, the latter in test_functional.py's subset); the rest is `full`.
 pytestmark = pytest.mark.slow
 
 
@@ -62,6 +64,7 @@ def test_ec_container_keeps_six_fragments_and_returns_20_mib(swift_aio):
     assert sum(p.stat().st_size for p in frags) < 1.6 * len(body)  # 6/4 of the body plus headers
 
 
+@pytest.mark.full
 def test_silver_keeps_two_replicas(swift_aio):
     conn = swift_aio.swiftclient()
     conn.put_container("silver-c", headers={"X-Storage-Policy": "silver"})
@@ -70,6 +73,7 @@ def test_silver_keeps_two_replicas(swift_aio):
     assert len({p.parts[3] for p in copies}) == 2
 
 
+@pytest.mark.full
 def test_expirer_removes_an_object_past_its_delete_at(swift_aio):
     conn = swift_aio.swiftclient()
     conn.put_container("expiring")
@@ -83,6 +87,7 @@ def test_expirer_removes_an_object_past_its_delete_at(swift_aio):
     assert any(p.suffix == ".ts" for p in _files(name_hash, "objects"))
 
 
+@pytest.mark.full
 def test_domain_remap_serves_container_host_names(swift_aio):
     conn = swift_aio.swiftclient()
     conn.put_container("remapped", headers={"X-Container-Read": ".r:*"})
@@ -113,7 +118,8 @@ print("ok", [b["Name"] for b in s3.list_buckets()["Buckets"]])
 """
 
 
-def test_s3_bucket_object_and_multipart_upload_with_boto3(swift_aio, functest):  # noqa: F811
+@pytest.mark.full
+def test_s3_bucket_object_and_multipart_upload_with_boto3(swift_aio, functest_s3):  # noqa: F811
     proc = subprocess.run([str(VENV / "bin" / "python"), "-c", S3_SCRIPT, PROXY], capture_output=True, text=True,
                           timeout=300)
     assert proc.returncode == 0 and "s3-bucket" in proc.stdout, proc.stderr[-3000:]
@@ -121,6 +127,7 @@ def test_s3_bucket_object_and_multipart_upload_with_boto3(swift_aio, functest): 
     assert swift_aio.swiftclient().head_object("s3-bucket", "multi")["content-length"] == str(5 * 1024 * 1024 + 1024)
 
 
+@pytest.mark.full
 def test_container_module_storage_policy(swift_aio, tmp_path):
     name = f"pol-{uuid.uuid4().hex[:6]}"
     _, res = _one(tmp_path, "object_container", {"name": name, "storage_policy": "ec42"}, check=True)
