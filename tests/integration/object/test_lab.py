@@ -55,7 +55,7 @@ def lab_cluster(tmp_path_factory):
     }
     inventory.write_text(yaml.safe_dump(inv))
     assert run_playbook(work, "lab_prepare.yml", inventory=inventory).rc == 0
-    deploy = run_playbook(work, "deploy.yml", inventory=inventory, timeout=1800)
+    deploy = run_playbook(work, "deploy.yml", inventory=inventory, timeout=3600)
     assert deploy.rc == 0, deploy.stdout[-5000:]
     yield {"inventory": inventory, "work": work, "deploy": deploy, **info}
     subprocess.run([str(ROOT / "lab" / "lab"), "down"], env=ENV, capture_output=True, timeout=300)
