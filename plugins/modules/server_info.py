@@ -43,10 +43,152 @@ EXAMPLES = r"""
 
 RETURN = r"""
 servers:
-  description: The servers, sorted by name (fields as M(ministack.cloud.server) returns).
+  description:
+    - The servers, sorted by name, each as M(ministack.cloud.server) returns it.
+    - The C(ministack.cloud.cli_show) filter with C(resource=server) prints one as C(openstack server show) does.
   returned: always
   type: list
   elements: dict
+  contains:
+    id:
+      description: The server's UUID (also its libvirt domain's UUID).
+      type: str
+    name:
+      description: The server's name.
+      type: str
+    status:
+      description: Nova's status, such as V(ACTIVE), V(BUILD), V(SHUTOFF), V(ERROR).
+      type: str
+    vm_state:
+      description: Nova's vm_state, such as V(active), V(building), V(stopped), V(error).
+      type: str
+    task_state:
+      description: Nova's task_state while something runs (V(scheduling), V(spawning), V(deleting), ...), else null.
+      type: str
+    power_state:
+      description: The guest's power state by name, V(NOSTATE), V(Running), V(Paused), V(Shutdown), V(Crashed) or V(Suspended).
+      type: str
+    project_id:
+      description: The project's ID.
+      type: str
+    user_id:
+      description: Always null (there are no users).
+      type: str
+    host:
+      description: The compute host (its compute service's host name); null before scheduling.
+      type: str
+    hypervisor_hostname:
+      description: The hypervisor's node name on that host.
+      type: str
+    instance_name:
+      description: The libvirt domain name, V(instance-%08x); null before the server has a number.
+      type: str
+    availability_zone:
+      description: The availability zone the server landed in; null before scheduling.
+      type: str
+    host_id:
+      description: Nova's hostId, an opaque per-project ID of the host (empty without a host).
+      type: str
+    addresses:
+      description: The server's addresses, one per port, in port order.
+      type: list
+      elements: dict
+      contains:
+        network:
+          description: The network's name.
+          type: str
+        address:
+          description: The IP address.
+          type: str
+        version:
+          description: The IP version, V(4) or V(6).
+          type: int
+        mac:
+          description: The port's MAC address.
+          type: str
+    flavor:
+      description: The flavor the server was built with (as it was then).
+      type: dict
+      contains:
+        id:
+          description: The flavor's ID.
+          type: str
+        name:
+          description: The flavor's name.
+          type: str
+        vcpus:
+          description: Virtual CPUs.
+          type: int
+        ram:
+          description: Memory in MiB.
+          type: int
+        disk:
+          description: Root disk in GiB.
+          type: int
+        ephemeral:
+          description: Ephemeral disk in GiB.
+          type: int
+        swap:
+          description: Swap in MiB.
+          type: int
+        extra_specs:
+          description: The flavor's extra specs.
+          type: dict
+    image:
+      description: The image the server was built from, with C(id) and C(name) (name null when the image is gone); null without one.
+      type: dict
+    key_name:
+      description: The injected keypair's name, or null.
+      type: str
+    metadata:
+      description: The server's metadata (C(openstack server show) prints it as C(properties)).
+      type: dict
+    config_drive:
+      description: Whether the server has a config drive.
+      type: bool
+    volumes_attached:
+      description: The attached volumes, each a dict with the volume's C(id).
+      type: list
+      elements: dict
+    security_groups:
+      description: Always V([{name: default}]) (there are no security groups).
+      type: list
+      elements: dict
+    disk_config:
+      description: Always V(MANUAL).
+      type: str
+    access_ipv4:
+      description: Always empty.
+      type: str
+    access_ipv6:
+      description: Always empty.
+      type: str
+    progress:
+      description: Always V(0).
+      type: int
+    created:
+      description: When the server was created (V(2026-12-02T10:00:00Z)).
+      type: str
+    updated:
+      description: When the server last changed.
+      type: str
+    launched_at:
+      description: When the guest first ran, or null.
+      type: str
+    terminated_at:
+      description: When the server was deleted, or null.
+      type: str
+    networks:
+      description: The same addresses by network name (V({intnet: [10.5.5.29]})), handy in templates.
+      type: dict
+    ports:
+      description: The server's ports with their IDs (C(id), C(network), C(network_id), C(mac_address), C(ip_address)).
+      type: list
+      elements: dict
+    fault:
+      description: Why the server is in ERROR (C(code), C(message), C(created)); only present then.
+      type: dict
+      returned: when the server is in ERROR
 """
 
 from ansible.module_utils.basic import AnsibleModule

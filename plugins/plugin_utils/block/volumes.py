@@ -20,7 +20,7 @@ from ..catalog.resource import require_int, require_name, string_dict
 from . import scheduler, service
 from .backends import SNAPSHOT_NAME, VOLUME_NAME, GiB
 from .errors import NoValidBackend
-from .records import DEFAULT_TYPE, attachments_of, volume_list_row, volume_record
+from .records import DEFAULT_TYPE, attachments_of, volume_record
 from .resource import (
     IN_BETWEEN,
     BlockResource,
@@ -87,7 +87,7 @@ class Volume(BlockResource):
             "name": name,
             "size": size,
             "description": p.get("description"),
-            "bootable": None if p.get("bootable") is None else ("true" if p["bootable"] else "false"),
+            "bootable": None if p.get("bootable") is None else bool(p["bootable"]),
             "properties": metadata,
         }
         if current is None:
@@ -233,7 +233,7 @@ class Volume(BlockResource):
         if "description" in changes:
             values["description"] = changes["description"]
         if "bootable" in changes:
-            values["bootable"] = changes["bootable"] == "true"
+            values["bootable"] = bool(changes["bootable"])
         if "properties" in changes:
             values["metadata"] = changes["properties"]
         tx.execute(update(tx.t.volumes).where(tx.t.volumes.c.id == row["id"]).values(**values))
@@ -282,5 +282,4 @@ class VolumeInfo(BlockResource):
             rows = [r for r in rows if self.params["name"] in (r["name"], r["id"])]
         if self.params.get("status"):
             rows = [r for r in rows if r["status"] == self.params["status"]]
-        return {"changed": False, "volumes": [volume_record(tx, r) for r in rows],
-                "table": [volume_list_row(tx, r) for r in rows]}
+        return {"changed": False, "volumes": [volume_record(tx, r) for r in rows]}
