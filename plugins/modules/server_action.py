@@ -167,7 +167,7 @@ server:
       type: list
       elements: dict
     security_groups:
-      description: Always V([{name: default}]) (there are no security groups).
+      description: Always one group, named V(default) (there are no security groups).
       type: list
       elements: dict
     disk_config:
@@ -195,7 +195,7 @@ server:
       description: When the server was deleted, or null.
       type: str
     networks:
-      description: The same addresses by network name (V({intnet: [10.5.5.29]})), handy in templates.
+      description: The same addresses by network name (network name to list of addresses), handy in templates.
       type: dict
     ports:
       description: The server's ports with their IDs (C(id), C(network), C(network_id), C(mac_address), C(ip_address)).
