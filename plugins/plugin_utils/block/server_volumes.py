@@ -156,17 +156,17 @@ class ServerVolume(BlockResource):
             connection = {k: v for k, v in info.items() if k != "provider_location"}
             connection["initiator"] = initiator
             set_status(tx, "attachments", attachment_id, status="attached", device=made["device"],
-                        connection_info=connection)
+                       connection_info=connection)
             set_status(tx, "volumes", volume["id"], status="in-use", attach_status="attached", status_reason=None,
-                        provider_location=info.get("provider_location"),
-                        provider_auth=f"CHAP {user} {secrets.encrypt(key, secret)}")
+                       provider_location=info.get("provider_location"),
+                       provider_auth=f"CHAP {user} {secrets.encrypt(key, secret)}")
 
         def failed(tx, reason, undone):
             # Nothing half-made: a cleanly undone attach leaves the volume as it was.
             if undone:
                 tx.execute(delete(tx.t.attachments).where(tx.t.attachments.c.id == attachment_id))
                 set_status(tx, "volumes", volume["id"], status="available", attach_status="detached",
-                            status_reason=reason)
+                           status_reason=reason)
             else:
                 set_status(tx, "attachments", attachment_id, status="error_attaching")
                 set_status(tx, "volumes", volume["id"], status="error", status_reason=reason)

@@ -88,7 +88,7 @@ class VolumeSnapshot(BlockResource):
 
         self.host_work(tx, "snapshot", snap_id, "creating", work, failed_to("snapshots", snap_id),
                        done=lambda tx: set_status(tx, "snapshots", snap_id, status="available", progress="100%",
-                                                   status_reason=None),
+                                                  status_reason=None),
                        abandon=[status_abandon("snapshots", snap_id)])
 
     def update(self, tx, current, desired, changes):

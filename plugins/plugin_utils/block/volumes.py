@@ -43,7 +43,7 @@ class Volume(BlockResource):
         project = self.project(tx)
         t = tx.t.volumes
         row = by_name_or_id(tx, t, self.params["name"], project["id"], "volume",
-                             live=t.c.status != "deleted")
+                            live=t.c.status != "deleted")
         self._row = row
         if row is not None and row["status"] in IN_BETWEEN:
             self.busy(tx, "volume", row["id"])
@@ -228,7 +228,7 @@ class Volume(BlockResource):
                                lambda _undo: backend.extend(VOLUME_NAME.format(row["id"]), new_size),
                                failed_to("volumes", row["id"]),
                                done=lambda tx: set_status(tx, "volumes", row["id"], status="available",
-                                                           size=new_size, status_reason=None),
+                                                          size=new_size, status_reason=None),
                                abandon=[status_abandon("volumes", row["id"])])
         if "description" in changes:
             values["description"] = changes["description"]

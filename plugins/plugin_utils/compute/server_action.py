@@ -68,7 +68,7 @@ def server_action(catalog, server: str, action: str, check_mode: bool = False, t
         raise
     with catalog.begin() as tx:
         set_server(tx, row["id"], task_state=None, vm_state=target, status=STATUS_OF[target],
-             power_state=host.power_state(name))
+                   power_state=host.power_state(name))
         touch_service(tx, service["host"])
         after = server_record(tx, find_server_row(tx, row["id"]))
     return {"changed": True, "server": after}

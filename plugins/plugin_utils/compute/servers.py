@@ -348,7 +348,7 @@ class Servers:
                     retry["num_attempts"] = retry.get("num_attempts", 0) + 1
                     retry["hosts"] = [*retry.get("hosts", []), host]
                     set_server(tx, server_id, host=host, node=service["hypervisor_hostname"], task_state="networking",
-                         availability_zone=zones[0] if zones else "nova", retry=retry)
+                               availability_zone=zones[0] if zones else "nova", retry=retry)
                     networks_port = tx.t.ports
                     tx.execute(update(networks_port).where(networks_port.c.server_id == server_id).values(host=host))
                     ports = networks.server_ports(tx, server_id)
@@ -379,7 +379,7 @@ class Servers:
                 tx.execute(update(tx.t.ports).where(tx.t.ports.c.server_id == server_id).values(status="ACTIVE"))
                 now = tx.now()
                 set_server(tx, server_id, status="ACTIVE", vm_state="active", task_state=None,
-                     power_state=drv.RUNNING, launched_at=now, fault=None)
+                           power_state=drv.RUNNING, launched_at=now, fault=None)
                 tasks.end(tx, self.task_id)
             return
         if len(attempts) > 1 or (errors and len(errors) == len(attempts)):
@@ -402,7 +402,7 @@ class Servers:
             release(tx, server_id)
             now = tx.now()
             set_server(tx, server_id, status="ERROR", vm_state="error", task_state=None, power_state=drv.NOSTATE,
-                 host=None, node=None, fault={"code": 500, "message": message, "created": iso(now)})
+                       host=None, node=None, fault={"code": 500, "message": message, "created": iso(now)})
 
     # ---------------------------------------------------------------- compute step
     def _build_on_host(self, service: dict, row: dict, image: dict, ports: list, key: Optional[dict]) -> None:
@@ -483,7 +483,7 @@ class Servers:
             tx.execute(delete(tx.t.server_group_members).where(tx.t.server_group_members.c.server_id == row["id"]))
             now = tx.now()
             set_server(tx, row["id"], status="DELETED", vm_state="deleted", task_state=None, power_state=drv.NOSTATE,
-                 terminated_at=now)
+                       terminated_at=now)
             if service is not None:
                 touch_service(tx, service["host"])
         return removed
