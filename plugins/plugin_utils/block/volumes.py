@@ -59,6 +59,10 @@ class Volume(BlockResource):
             self.wait_for = None
             if self.params.get("state") == "absent" or self.params.get("snapshot"):
                 return
+            # Bad input fails here, before anything is measured or recorded (the catalog stays as it was).
+            warnings = list(self.warnings)
+            self.desired(tx, current)
+            self.warnings[:] = warnings
             if current is None:
                 rows = [r for r in service.services(tx) if r.get("enabled", True)]
             elif (self.params.get("size") or 0) > current["size"]:
