@@ -9,6 +9,8 @@ host. A connection that died (libvirtd restarted, SSH dropped) is replaced on ne
 
 from __future__ import annotations
 
+from .errors import MinistackError
+
 try:
     import libvirt
 
@@ -22,7 +24,7 @@ except ImportError:  # pragma: no cover - reported by connect()
 _connections: dict = {}
 
 
-class ConnectError(Exception):
+class ConnectError(MinistackError):
     """libvirt could not be reached; the message names the URI."""
 
 
