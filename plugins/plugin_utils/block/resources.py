@@ -23,7 +23,8 @@ try:  # ansible-test's import sanity loads plugin_utils without SQLAlchemy; Cata
 except ImportError:
     pass
 
-from ..catalog.errors import CatalogError, Conflict, InvalidInput, NotFound, NoValidHost
+from ..catalog import lookup
+from ..catalog.errors import CatalogError, InvalidInput, NotFound, NoValidHost
 from ..catalog.hosts import service_down_time
 from ..catalog.projects import find_project
 from ..catalog.quotas import check as check_quota
@@ -64,18 +65,10 @@ def _fail(err):
 
 
 def _by_name_or_id(tx, table, value, project_id, kind, live=None):
-    query = select(table).where((table.c.id == value) | (table.c.name == value))
+    where = [] if live is None else [live]
     if project_id is not None and "project_id" in table.c:
-        query = query.where(table.c.project_id == project_id)
-    if live is not None:
-        query = query.where(live)
-    rows = tx.all(query)
-    exact = [r for r in rows if r["id"] == value]
-    if exact:
-        return exact[0]
-    if len(rows) > 1:
-        raise Conflict(f"More than one {kind} exists with the name '{value}'.")
-    return rows[0] if rows else None
+        where.append(table.c.project_id == project_id)
+    return lookup.find(tx, table, value, kind, where=where)
 
 
 def _attachments(tx, volume_id):

@@ -45,6 +45,7 @@ from ..catalog import (
     claim,
     find_project,
     host_states,
+    lookup,
     release,
     tasks,
     touch_service,
@@ -89,13 +90,9 @@ def _props_text(meta: dict) -> str:
 
 
 # -------------------------------------------------------------------- lookups
-def find_flavor(tx, name_or_id: str) -> dict:
-    f = tx.t.flavors
-    row = tx.one_or_none(select(f).where(f.c.id == str(name_or_id)))
-    if row is None:
-        row = tx.one_or_none(select(f).where(f.c.name == str(name_or_id)))
-    if row is None:
-        raise NotFound(f"Flavor {name_or_id} could not be found.")
+def usable_flavor(tx, name_or_id: str) -> dict:
+    """The flavor a server is built with: found by id or name, enabled, with its extra specs."""
+    row = lookup.find(tx, tx.t.flavors, name_or_id, "flavor", required=True)
     if row.get("disabled"):
         raise Conflict(f"Flavor {name_or_id} is disabled and cannot be used.")
     specs = tx.t.flavor_extra_specs
@@ -117,23 +114,13 @@ def live(t):
 
 def find_server_row(tx, name_or_id: str, project_id: Optional[str] = None) -> Optional[dict]:
     s = tx.t.servers
-    row = tx.one_or_none(select(s).where(s.c.id == name_or_id, live(s)))
-    if row is not None:
-        return row
-    query = select(s).where(s.c.name == name_or_id, live(s))
-    if project_id:
-        query = query.where(s.c.project_id == project_id)
-    rows = tx.all(query)
-    if len(rows) > 1:
-        raise Conflict(f"More than one server exists with the name '{name_or_id}'; use the server ID.")
-    return rows[0] if rows else None
+    return lookup.find(tx, s, name_or_id, "server", where=[live(s)],
+                       names_where=[s.c.project_id == project_id] if project_id else [])
 
 
 def require_server(tx, name_or_id: str) -> dict:
-    row = find_server_row(tx, name_or_id)
-    if row is None:
-        raise NotFound(f"No server with a name or ID of '{name_or_id}' exists.")
-    return row
+    s = tx.t.servers
+    return lookup.find(tx, s, name_or_id, "server", where=[live(s)], required=True)
 
 
 def service_row(tx, host: str) -> dict:
@@ -259,7 +246,7 @@ class Servers:
         p = self.params
         with self.catalog.begin(dry_run=self.check_mode) as tx:
             if p.get("flavor") is not None:
-                flavor = find_flavor(tx, p["flavor"])
+                flavor = usable_flavor(tx, p["flavor"])
                 if flavor["id"] != row["flavor_id"]:
                     raise Conflict(f"Server {row['name']} has flavor {row['flavor_id']}; flavor cannot be changed "
                                    f"to {flavor['id']} ({IMMUTABLE_HINT}).")
@@ -323,7 +310,7 @@ class Servers:
             raise InvalidInput("flavor", f"is required to create server {name} (a flavor name or ID)")
         if p.get("image") is None:
             raise InvalidInput("image", f"is required to create server {name} (an image name or ID)")
-        flavor = find_flavor(tx, p["flavor"])
+        flavor = usable_flavor(tx, p["flavor"])
         image = require_image(tx, p["image"], project["id"])
         if flavor["ram"] < (image["min_ram"] or 0):
             raise InvalidInput("flavor", f"Flavor's memory is too small for requested image. Flavor {flavor['name']} "
