@@ -29,7 +29,7 @@ from ansible_collections.ministack.cloud.plugins.plugin_utils.catalog.resources.
     Flavor,
     FlavorInfo,
 )
-from ansible_collections.ministack.cloud.plugins.plugin_utils.catalog.resources.keypairs import Keypair
+from ansible_collections.ministack.cloud.plugins.plugin_utils.compute.keypairs import Keypair
 from ansible_collections.ministack.cloud.plugins.plugin_utils.catalog.resources.quotas import Quota, QuotaInfo
 from ansible_collections.ministack.cloud.plugins.plugin_utils.catalog.resources.server_groups import (
     ServerGroup,
