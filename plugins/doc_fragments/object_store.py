@@ -3,10 +3,9 @@
 
 from __future__ import annotations
 
+from ansible_collections.ministack.cloud.plugins.doc_fragments.catalog import attributes
 
-class ModuleDocFragment:
-    # Controller-side modules that talk to a Swift API through openstacksdk.
-    DOCUMENTATION = r"""
+_OPTIONS = r"""
 options:
   cloud:
     description: Name of a cloud in C(clouds.yaml) to take the connection from, instead of O(auth).
@@ -39,15 +38,9 @@ options:
     description: Seconds to wait for each request.
     type: int
     default: 180
-attributes:
-  action:
-    support: full
-  async:
-    support: none
-  bypass_host_loop:
-    support: none
-  platform:
-    platforms: all
+"""
+
+_REST = r"""
 notes:
   - This module runs on the Ansible controller (it is an action plugin) and talks to the Swift API
     through openstacksdk, so it works against any Swift, not only the one the object roles deploy.
@@ -55,3 +48,11 @@ requirements:
   - openstacksdk >= 1.0
   - python-swiftclient >= 4.0 (for the v1password authentication plugin)
 """
+
+
+class ModuleDocFragment:
+    # Controller-side modules that talk to a Swift API through openstacksdk.
+    DOCUMENTATION = _OPTIONS + attributes() + _REST
+
+    # The _info modules: they only read.
+    INFO = _OPTIONS + attributes("full\n    details: This module only reads.", "none") + _REST

@@ -225,7 +225,7 @@ ring_file:
   sample: /etc/swift/object.ring.gz
 """
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.ministack.cloud.plugins.module_utils.controller import controller_only
 
 ARGUMENT_SPEC = dict(
     path=dict(type="path", required=True),
@@ -242,11 +242,7 @@ ARGUMENT_SPEC = dict(
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    module.fail_json(
-        msg="ministack.cloud.object_ring runs on the controller as an action plugin; "
-        "it cannot run as a module."
-    )
+    controller_only("object_ring", ARGUMENT_SPEC)
 
 
 if __name__ == "__main__":
