@@ -138,17 +138,18 @@ def run(playbook, *, workdir=None, inventory=None, extravars=None, check=False, 
         extravars=dict(extravars or {}),
         cmdline=shlex.join(cmdline) or None,
         envvars={
-            # this Python's ansible-playbook (the checkout's .venv), whether or not it is activated
-            "PATH": f"{pathlib.Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
             "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
             "ANSIBLE_COLLECTIONS_PATH": COLLECTIONS_PATH,
             "ANSIBLE_NOCOLOR": "1",
             "ANSIBLE_LOCALHOST_WARNING": "0",
             "ANSIBLE_INVENTORY_UNPARSED_WARNING": "0",
             **(envvars or {}),
+            # this Python's ansible-playbook (the checkout's .venv), whether or not it is activated
+            "PATH": f"{pathlib.Path(sys.executable).parent}:{(envvars or {}).get('PATH') or os.environ.get('PATH', '')}",
         },
         quiet=True,
         timeout=timeout,
+        host_cwd=str(ROOT),
         **kwargs,
     )
     return Run(runner, str(playbook))
