@@ -52,16 +52,8 @@ class Run:
                 if outcome != "ok":  # as the json callback and a registered variable show it
                     res.setdefault(outcome, True)
                 self.tasks.append((data.get("task"), data.get("host"), outcome, res))
-
-    @property
-    def results(self) -> dict[str, list[dict]]:
-        """The results of the tasks that ended ok, by task name."""
-        return self.results_of("ok")
-
-    @property
-    def failures(self) -> dict[str, list[dict]]:
-        """The results of the tasks that failed, by task name."""
-        return self.results_of("failed")
+        self.results = self.results_of("ok")  # by task name, the results of the tasks that ended ok
+        self.failures = self.results_of("failed")  # and of those that failed
 
     def result(self, task: str) -> dict:
         """The first ok result of ``task``."""
