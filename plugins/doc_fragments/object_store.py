@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
-from ansible_collections.ministack.cloud.plugins.doc_fragments.catalog import attributes
 
-_OPTIONS = r"""
+class ModuleDocFragment:
+    # Controller-side modules that talk to a Swift API through openstacksdk; with
+    # ministack.cloud.controller (or .info) for the attributes.
+    DOCUMENTATION = r"""
 options:
   cloud:
     description: Name of a cloud in C(clouds.yaml) to take the connection from, instead of O(auth).
@@ -38,9 +40,6 @@ options:
     description: Seconds to wait for each request.
     type: int
     default: 180
-"""
-
-_REST = r"""
 notes:
   - This module runs on the Ansible controller (it is an action plugin) and talks to the Swift API
     through openstacksdk, so it works against any Swift, not only the one the object roles deploy.
@@ -48,11 +47,3 @@ requirements:
   - openstacksdk >= 1.0
   - python-swiftclient >= 4.0 (for the v1password authentication plugin)
 """
-
-
-class ModuleDocFragment:
-    # Controller-side modules that talk to a Swift API through openstacksdk.
-    DOCUMENTATION = _OPTIONS + attributes() + _REST
-
-    # The _info modules: they only read.
-    INFO = _OPTIONS + attributes("full\n    details: This module only reads.", "none") + _REST

@@ -48,6 +48,7 @@ options:
     type: bool
     default: true
 extends_documentation_fragment:
+  - ministack.cloud.controller
   - ministack.cloud.catalog
 seealso:
   - module: ministack.cloud.aggregate_info

@@ -16,7 +16,8 @@ options:
     description: Only the aggregate with this name.
     type: str
 extends_documentation_fragment:
-  - ministack.cloud.catalog.info
+  - ministack.cloud.controller.info
+  - ministack.cloud.catalog
 seealso:
   - module: ministack.cloud.aggregate
 """

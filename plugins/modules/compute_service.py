@@ -102,6 +102,7 @@ options:
 requirements:
   - libvirt-python >= 9.0 (libvirt's API to the KVM hosts), for O(discover=true)
 extends_documentation_fragment:
+  - ministack.cloud.controller
   - ministack.cloud.catalog
 attributes:
   check_mode:

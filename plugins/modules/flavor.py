@@ -65,6 +65,7 @@ options:
         stored as strings (a YAML C(true) is stored as C(true)).
     type: dict
 extends_documentation_fragment:
+  - ministack.cloud.controller
   - ministack.cloud.catalog
 seealso:
   - module: ministack.cloud.flavor_info

@@ -28,7 +28,8 @@ options:
     description: Return at most this many flavors.
     type: int
 extends_documentation_fragment:
-  - ministack.cloud.catalog.info
+  - ministack.cloud.controller.info
+  - ministack.cloud.catalog
 seealso:
   - module: ministack.cloud.flavor
 """

@@ -23,7 +23,8 @@ options:
       - Defaults to the environment variable C(MINISTACK_SERVICE_DOWN_TIME), else 60 (Nova's default).
     type: int
 extends_documentation_fragment:
-  - ministack.cloud.catalog.info
+  - ministack.cloud.controller.info
+  - ministack.cloud.catalog
 seealso:
   - module: ministack.cloud.compute_service
 """

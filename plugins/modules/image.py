@@ -75,6 +75,7 @@ options:
     choices: [present, absent]
     default: present
 extends_documentation_fragment:
+  - ministack.cloud.controller
   - ministack.cloud.catalog
 notes:
   - An object store backend for image bytes is not implemented yet; images live in the controller directory.

@@ -20,7 +20,8 @@ options:
     description: Field values an image must have, for example C(visibility=public) as a dict.
     type: dict
 extends_documentation_fragment:
-  - ministack.cloud.catalog.info
+  - ministack.cloud.controller.info
+  - ministack.cloud.catalog
 seealso:
   - module: ministack.cloud.image
 """

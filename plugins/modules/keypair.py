@@ -56,6 +56,7 @@ options:
 requirements:
   - cryptography >= 41 (key generation and fingerprints)
 extends_documentation_fragment:
+  - ministack.cloud.controller
   - ministack.cloud.catalog
 attributes:
   check_mode:

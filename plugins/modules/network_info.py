@@ -17,7 +17,8 @@ options:
     description: Name or ID of one network. All networks when omitted.
     type: str
 extends_documentation_fragment:
-  - ministack.cloud.catalog.info
+  - ministack.cloud.controller.info
+  - ministack.cloud.catalog
 seealso:
   - module: ministack.cloud.network
 """

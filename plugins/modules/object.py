@@ -67,6 +67,7 @@ options:
     description: Container for the segments; created when missing. Default C(<container>_segments).
     type: str
 extends_documentation_fragment:
+  - ministack.cloud.controller
   - ministack.cloud.object_store
 seealso:
   - module: ministack.cloud.object_info

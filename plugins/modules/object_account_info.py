@@ -12,7 +12,8 @@ author: ministack developers (@ministack)
 description:
   - The fields of C(openstack object store account show) for the account the credentials log in to.
 extends_documentation_fragment:
-  - ministack.cloud.object_store.info
+  - ministack.cloud.controller.info
+  - ministack.cloud.object_store
 seealso:
   - module: ministack.cloud.object_container_info
 """

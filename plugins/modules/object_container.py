@@ -45,6 +45,7 @@ options:
     type: bool
     default: false
 extends_documentation_fragment:
+  - ministack.cloud.controller
   - ministack.cloud.object_store
 seealso:
   - module: ministack.cloud.object_container_info

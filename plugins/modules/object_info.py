@@ -25,7 +25,8 @@ options:
     description: Without O(name), list only objects whose name starts with this.
     type: str
 extends_documentation_fragment:
-  - ministack.cloud.object_store.info
+  - ministack.cloud.controller.info
+  - ministack.cloud.object_store
 seealso:
   - module: ministack.cloud.object
 """

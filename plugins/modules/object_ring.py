@@ -76,8 +76,7 @@ options:
     description: Random seed of the rebalance; by default the ring's version, so results are reproducible.
     type: int
 extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.flow
+  - ministack.cloud.controller
 attributes:
   check_mode:
     support: full
@@ -85,14 +84,6 @@ attributes:
   diff_mode:
     support: full
     details: The device list and parameters before and after, one line per device as swift-ring-builder prints it.
-  platform:
-    platforms: all
-  action:
-    support: full
-  bypass_host_loop:
-    support: none
-  async:
-    support: none
 seealso:
   - plugin: ministack.cloud.ring_rebalance
     plugin_type: filter

@@ -66,6 +66,7 @@ options:
     description: Largest size of one volume in GiB (Cinder; default -1).
     type: int
 extends_documentation_fragment:
+  - ministack.cloud.controller
   - ministack.cloud.catalog
 seealso:
   - module: ministack.cloud.quota_info

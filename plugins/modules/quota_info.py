@@ -16,7 +16,8 @@ options:
     description: Name or ID of the project; the default project (C(admin)) when omitted.
     type: str
 extends_documentation_fragment:
-  - ministack.cloud.catalog.info
+  - ministack.cloud.controller.info
+  - ministack.cloud.catalog
 seealso:
   - module: ministack.cloud.quota
 """

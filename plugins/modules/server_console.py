@@ -24,7 +24,8 @@ options:
 requirements:
   - libvirt-python >= 9.0 (libvirt's API to the KVM hosts)
 extends_documentation_fragment:
-  - ministack.cloud.catalog.info
+  - ministack.cloud.controller.info
+  - ministack.cloud.catalog
 seealso:
   - module: ministack.cloud.server
 """

@@ -37,6 +37,7 @@ options:
     description: Name or ID of the owning project; the default project when omitted.
     type: str
 extends_documentation_fragment:
+  - ministack.cloud.controller
   - ministack.cloud.catalog
 seealso:
   - module: ministack.cloud.server_group_info

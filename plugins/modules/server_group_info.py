@@ -23,7 +23,8 @@ options:
     type: bool
     default: false
 extends_documentation_fragment:
-  - ministack.cloud.catalog.info
+  - ministack.cloud.controller.info
+  - ministack.cloud.catalog
 seealso:
   - module: ministack.cloud.server_group
 """

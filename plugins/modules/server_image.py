@@ -32,6 +32,7 @@ options:
 requirements:
   - libvirt-python >= 9.0 (libvirt's API to the KVM hosts)
 extends_documentation_fragment:
+  - ministack.cloud.controller
   - ministack.cloud.catalog
 attributes:
   diff_mode:

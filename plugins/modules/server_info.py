@@ -17,7 +17,8 @@ options:
     type: str
     aliases: [name]
 extends_documentation_fragment:
-  - ministack.cloud.catalog.info
+  - ministack.cloud.controller.info
+  - ministack.cloud.catalog
 seealso:
   - module: ministack.cloud.server
 """

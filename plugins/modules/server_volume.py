@@ -48,6 +48,7 @@ requirements:
   - libvirt-python >= 9.0 (libvirt's API to the KVM hosts)
   - cryptography >= 41 (CHAP secrets, encrypted with O(secret_key))
 extends_documentation_fragment:
+  - ministack.cloud.controller
   - ministack.cloud.catalog
 """
 

@@ -65,6 +65,7 @@ options:
     description: Project (name or id) owning the volume. Omitted, the default project.
     type: str
 extends_documentation_fragment:
+  - ministack.cloud.controller
   - ministack.cloud.catalog
 seealso:
   - module: ministack.cloud.volume_info

@@ -26,6 +26,7 @@ options:
     description: Only backups in this status.
     type: str
 extends_documentation_fragment:
+  - ministack.cloud.controller
   - ministack.cloud.catalog
   - ministack.cloud.backup_store
   - ministack.cloud.catalog.project

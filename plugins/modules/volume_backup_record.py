@@ -27,6 +27,7 @@ options:
     description: The C(backup_url) of an export.
     type: str
 extends_documentation_fragment:
+  - ministack.cloud.controller
   - ministack.cloud.catalog
   - ministack.cloud.catalog.project
 attributes:

@@ -33,6 +33,7 @@ options:
     type: int
     default: 3600
 extends_documentation_fragment:
+  - ministack.cloud.controller
   - ministack.cloud.catalog
   - ministack.cloud.backup_store
   - ministack.cloud.catalog.project

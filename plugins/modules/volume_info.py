@@ -20,7 +20,8 @@ options:
     description: Only volumes in this status.
     type: str
 extends_documentation_fragment:
-  - ministack.cloud.catalog.info
+  - ministack.cloud.controller.info
+  - ministack.cloud.catalog
   - ministack.cloud.catalog.project
 """
 

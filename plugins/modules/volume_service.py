@@ -83,6 +83,7 @@ options:
     description: Why it is disabled.
     type: str
 extends_documentation_fragment:
+  - ministack.cloud.controller
   - ministack.cloud.catalog
 """
 

@@ -17,7 +17,8 @@ options:
     description: Only this service (C(node@backend)).
     type: str
 extends_documentation_fragment:
-  - ministack.cloud.catalog.info
+  - ministack.cloud.controller.info
+  - ministack.cloud.catalog
 """
 
 EXAMPLES = r"""

@@ -43,6 +43,7 @@ options:
     type: dict
     aliases: [properties]
 extends_documentation_fragment:
+  - ministack.cloud.controller
   - ministack.cloud.catalog
   - ministack.cloud.catalog.project
 """

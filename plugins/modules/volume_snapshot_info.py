@@ -19,7 +19,8 @@ options:
     description: Only snapshots of this volume (name or id).
     type: str
 extends_documentation_fragment:
-  - ministack.cloud.catalog.info
+  - ministack.cloud.controller.info
+  - ministack.cloud.catalog
   - ministack.cloud.catalog.project
 """
 
