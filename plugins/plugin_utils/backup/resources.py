@@ -263,7 +263,7 @@ class VolumeBackupRestore(_BackupResource):
         restore_id = str(uuid.uuid4())
         volume_resource = None
         if volume is None:
-            from ..block.resources import Volume
+            from ..block.volumes import Volume
 
             volume_resource = Volume({"name": target_name, "size": backup["size"],
                                       "description": f"restored from backup {backup['name'] or backup['id']}",
@@ -307,7 +307,7 @@ class VolumeBackupRestore(_BackupResource):
             return self._result(tx, True, service.get_backup(tx, backup["id"]), volume)
 
     def _result(self, tx, changed, backup, volume):
-        from ..block.resources import volume_record
+        from ..block.records import volume_record
 
         vol = tx.one_or_none(select(tx.t.volumes).where(tx.t.volumes.c.id == volume["id"]))
         return {"changed": changed,
