@@ -12,14 +12,13 @@ import io
 import json
 import os
 import re
-import tempfile
 import time
 
 from . import builder as _builder
 from .builder import FORMAT, MAX_HOURS, load_state, rebalance, ring_devs
 from .devices import RING_KEYS, assign_ids
 from .errors import RingError
-from .ringfile import _write
+from .ringfile import _write, atomic_write
 
 RING_NAMES = ("account", "container", "object")
 # object-<index> is the object ring of storage policy <index> (policy 0 uses "object").
@@ -56,22 +55,6 @@ def ec_replicas(ring, replicas, ec_num_data_fragments=None, ec_num_parity_fragme
         raise RingError(f"replicas ({replicas:g}) contradicts the erasure coding {ec_num_data_fragments}+"
                         f"{ec_num_parity_fragments}: an EC ring holds one fragment per replica; leave replicas out")
     return total
-
-
-def _atomic_write(path, data):
-    directory = os.path.dirname(path)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path))
-    try:
-        with os.fdopen(fd, "wb") as fp:
-            fp.write(data)
-            fp.flush()
-            os.fsync(fp.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def ring_file_bytes(state, filename):
@@ -170,9 +153,9 @@ def ensure_ring(path, ring, devices, part_power=10, replicas=None, min_part_hour
     if changed and not check_mode:
         os.makedirs(path, exist_ok=True)
         if builder_changed:
-            _atomic_write(builder_file, json.dumps(state, sort_keys=True, indent=1).encode("utf-8") + b"\n")
+            atomic_write(builder_file, json.dumps(state, sort_keys=True, indent=1).encode("utf-8") + b"\n")
         if ring_changed:
-            _atomic_write(ring_file, ring_bytes)
+            atomic_write(ring_file, ring_bytes)
     return {
         "changed": changed,
         "rebalanced": rebalanced,
