@@ -113,6 +113,20 @@ def _sqlite_engine(url, busy_timeout):
     return engine
 
 
+def _space_hint(database) -> str:
+    """Why SQLite says "disk I/O error": most often no room left for its WAL or its index."""
+    directory = os.path.dirname(os.path.abspath(database or "."))
+    try:
+        stat = os.statvfs(directory)
+    except OSError:
+        return ""
+    free = stat.f_bavail * stat.f_frsize
+    if free >= 1024 * 1024:
+        return ""
+    return (f" (the file system of {directory} is full: {free} bytes free. Free some space and retry; what was "
+            "committed before is intact)")
+
+
 def _postgres_engine(url, busy_timeout):
     return create_engine(url, poolclass=NullPool, connect_args={"connect_timeout": int(busy_timeout)})
 
@@ -202,6 +216,8 @@ class Catalog:
             reason = str(err.orig).strip()
             if "locked" in reason or "lock timeout" in reason:
                 reason += f" (another playbook held the catalog's write lock for over {self.busy_timeout:g} s; retry)"
+            elif self.backend == "sqlite" and ("I/O error" in reason or "full" in reason):
+                reason += _space_hint(self.url.database)
             raise CatalogUnavailable(f"Catalog {self.display_url} is unavailable: {reason}") from err
         except sa_exc.DBAPIError as err:
             raise CatalogError(f"Catalog {self.display_url} refused the change: {err.orig}") from err

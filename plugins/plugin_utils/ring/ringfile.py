@@ -16,7 +16,6 @@ The file is written to a temporary file in the same directory, fsynced and renam
 from __future__ import annotations
 
 import gzip
-import io
 import json
 import os
 import struct
@@ -55,12 +54,15 @@ def _write(fileobj, filename, devs, part_shift, rows, version):
     gz.close()
 
 
-def atomic_write(path, data: bytes):
-    """Replace ``path`` with ``data`` (mode 0644): a reader sees the old file or the new one, whole."""
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), prefix="." + os.path.basename(path))
+def write_ring_gz(path, devs, part_shift, rows, version=None):
+    """Write a version 1 ring file atomically; returns the path."""
+    if any(max(row, default=0) > 0xFFFE for row in rows):
+        raise RingError("version 1 ring files hold device ids up to 65534 and no unassigned partitions")
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=os.path.basename(path))
     try:
         with os.fdopen(fd, "wb") as fp:
-            fp.write(data)
+            _write(fp, path, devs, part_shift, rows, version)
             fp.flush()
             os.fsync(fp.fileno())
         os.chmod(tmp, 0o644)
@@ -69,15 +71,6 @@ def atomic_write(path, data: bytes):
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
-
-
-def write_ring_gz(path, devs, part_shift, rows, version=None):
-    """Write a version 1 ring file atomically; returns the path."""
-    if any(max(row, default=0) > 0xFFFE for row in rows):
-        raise RingError("version 1 ring files hold device ids up to 65534 and no unassigned partitions")
-    buf = io.BytesIO()
-    _write(buf, path, devs, part_shift, rows, version)
-    atomic_write(path, buf.getvalue())
     return path
 
 
