@@ -11,30 +11,11 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT / "tests" / "unit" / "catalog"))
-import catalog_pg  # noqa: E402
+from catalog_pg import catalog_url, postgres_url, sqlite_url  # noqa: E402,F401  (fixtures)
 
 from tests.helpers import playbook  # noqa: E402
 
 PLAYBOOKS = pathlib.Path(__file__).resolve().parent / "playbooks"
-
-
-@pytest.fixture
-def sqlite_url(tmp_path):
-    return f"sqlite:///{tmp_path}/catalog.db"
-
-
-@pytest.fixture
-def postgres_url():
-    if not catalog_pg.server_available():
-        pytest.fail("PostgreSQL is not running: start it with scripts/daemons.sh start")
-    url, name = catalog_pg.create_database()
-    yield url
-    catalog_pg.drop_database(name)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def catalog_url(request):
-    return request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "postgres_url")
 
 
 @pytest.fixture
