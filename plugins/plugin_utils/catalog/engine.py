@@ -203,10 +203,33 @@ class Catalog:
         return self.url.get_backend_name()
 
     # -- transactions -----------------------------------------------------------------
+    def _connect(self, write: bool):
+        try:
+            return self.engine.connect()
+        except sa_exc.OperationalError:
+            fallback = None if write else self._read_only_engine()
+            if fallback is None:
+                raise
+            return fallback.connect()
+
+    def _read_only_engine(self):
+        """A SQLite catalog whose file system is full cannot open its WAL index, even to read.
+        When no WAL is left (its last writer checkpointed it: the file alone holds every commit),
+        reading the file as immutable is exact: reads go on while writes fail."""
+        if self.backend != "sqlite" or not self.url.database or self.url.database == ":memory:":
+            return None
+        wal = self.url.database + "-wal"
+        if os.path.exists(wal) and os.path.getsize(wal) > 0:
+            return None
+        if not _space_hint(self.url.database):  # not a full disk: report the real error
+            return None
+        return create_engine(f"sqlite:///file:{os.path.abspath(self.url.database)}?mode=ro&immutable=1&uri=true",
+                             poolclass=NullPool)
+
     @contextmanager
     def _connection(self, write: bool):
         try:
-            with self.engine.connect() as connection:
+            with self._connect(write) as connection:
                 if self.backend == "sqlite":
                     connection.execution_options(ministack_begin="IMMEDIATE" if write else "DEFERRED")
                 yield connection

@@ -47,11 +47,11 @@ def test_a_full_catalog_disk_gives_clean_errors_and_stays_readable(small_disk):
     for msg in failures:  # one line, naming the catalog and the cause
         assert "\n" not in msg and "Traceback" not in msg, msg
         assert msg.startswith("Catalog ") and "is full" in msg and "Free some space and retry" in msg, msg
-    # Reading needs SQLite's WAL index (a -shm file), which a full disk may refuse: the read
-    # fails cleanly too, and the catalog is whole and readable as soon as there is room again.
+    # Reading goes on while the disk is full (SQLite cannot make its WAL index there: the
+    # catalog reads the file as immutable, exact once its last writer checkpointed the WAL)
     listed = call("flavor_info", {}, tv)
-    if listed.get("failed"):
-        assert "\n" not in listed["msg"] and "Free some space and retry" in listed["msg"], listed
+    assert not listed.get("failed"), listed
+    assert {"full-0", "full-1", "full-2"} <= {f["name"] for f in listed["flavors"]}
     os.unlink(small_disk / "filler")
     with sqlite3.connect(f"file:{tv['ministack_catalog']}?mode=ro", uri=True) as db:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
