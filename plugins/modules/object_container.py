@@ -40,6 +40,12 @@ options:
   write_ACL:
     description: The container's write ACL (X-Container-Write); an empty string removes it.
     type: str
+  storage_policy:
+    description:
+      - Storage policy of a new container (X-Storage-Policy; C(openstack container create --storage-policy)), by
+        name or alias as the cluster's C(/info) lists them. Omitted, a new container gets the cluster's default policy.
+      - A container's policy cannot change; naming another policy for an existing container fails.
+    type: str
   delete_with_all_objects:
     description: With O(state=absent), delete the container's objects first.
     type: bool
@@ -62,6 +68,12 @@ EXAMPLES = r"""
       auth_url: http://127.0.0.1:8080/auth/v1.0
       username: test:tester
       password: "{{ swift_password }}"
+
+- name: A container on the erasure-coded policy (openstack container create --storage-policy ec42 archive)
+  ministack.cloud.object_container:
+    name: archive
+    storage_policy: ec42
+    auth: "{{ swift_auth }}"
 
 - name: Let anyone read and list it
   ministack.cloud.object_container:
@@ -127,6 +139,7 @@ ARGUMENT_SPEC = dict(
     delete_metadata_keys=dict(type="list", elements="str", no_log=False),
     read_ACL=dict(type="str"),
     write_ACL=dict(type="str"),
+    storage_policy=dict(type="str"),
     delete_with_all_objects=dict(type="bool", default=False),
     **CONNECTION_SPEC,
 )

@@ -42,7 +42,8 @@ EXAMPLES = r"""
 RETURN = r"""
 containers:
   description:
-    - With O(name), one element (or none) with the fields of ministack.cloud.object_container's C(container).
+    - With O(name), one element (or none) with the fields of ministack.cloud.object_container's C(container),
+      including C(storage_policy) (the policy's name, as C(openstack container show) prints it).
     - Without, one element per container with C(name), C(count) and C(bytes).
   returned: always
   type: list

@@ -2,8 +2,11 @@
 
 The cluster is the product under test: ministack.cloud.object_host and object_proxy install
 Swift 2.38.3 from PyPI, build the rings with ministack.cloud.object_ring and start the
-services. Its devices are four directories on a tmpfs (which keeps the 64 KiB user xattrs
-Swift needs; the machine's ext4 does not).
+services. Its devices are eight directories on a tmpfs (which keeps the 64 KiB user xattrs
+Swift needs; the machine's ext4 does not). It has the storage policies of Swift's own all-in-one
+(gold: 3 replicas, default; silver: 2 replicas; ec42: erasure coding 4+2, six fragments) and the
+middlewares Swift's functional suite looks for (domain_remap for example.net, etag-quoter,
+allow_open_expired, s3api with S3 ACLs).
 """
 
 from __future__ import annotations
@@ -28,11 +31,26 @@ AUTH_URL = PROXY + "/auth/v1.0"
 ACCOUNTS = [
     {"account": "admin", "user": "admin", "password": "admin-secret", "roles": [".admin", ".reseller_admin"]},
     {"account": "test", "user": "tester", "password": "testing", "roles": [".admin"]},
+    {"account": "test", "user": "tester2", "password": "testing2", "roles": [".admin"]},
     {"account": "test", "user": "tester3", "password": "testing3", "roles": []},
     {"account": "test2", "user": "tester2", "password": "testing2", "roles": [".admin"]},
     {"account": "test5", "user": "tester5", "password": "testing5", "roles": ["service"]},
     {"account": "test", "user": "tester6", "password": "testing6", "roles": [".reseller_admin"]},
 ]
+POLICIES = [
+    {"name": "gold", "index": 0, "default": True, "aliases": ["yellow", "orange"]},
+    {"name": "silver", "index": 1, "replicas": 2},
+    {"name": "ec42", "index": 2, "type": "erasure_coding", "ec_num_data_fragments": 4, "ec_num_parity_fragments": 2},
+]
+STORAGE_DOMAIN = "example.net"
+# What Swift's functional suite expects of the proxy (as its in-process cluster has it).
+FUNCTIONAL_PROXY_VARS = {
+    "object_proxy_allow_account_management": True,
+    "object_proxy_allow_open_expired": True,
+    "object_proxy_domain_remap": True,
+    "object_proxy_storage_domain": [STORAGE_DOMAIN],
+    "object_proxy_s3_acl": True,
+}
 
 
 Run = playbook.Run
@@ -69,10 +87,13 @@ def aio_inventory(
             "vars": {
                 "object_cluster_dir": str(cluster_dir),
                 "object_host_devices_root": devices_root,
-                "object_host_devices": [{"name": f"d{i}"} for i in range(1, 5)],
-                # Fast passes so that the auditor and replicator tests finish in seconds.
+                "object_host_devices": [{"name": f"d{i}"} for i in range(1, 9)],
+                "object_storage_policies": POLICIES,
+                # Fast passes so that the auditor, replicator and expirer tests finish in seconds.
                 "object_host_replicator_interval": 5,
                 "object_host_auditor_interval": 5,
+                "object_host_expirer_interval": 5,
+                **FUNCTIONAL_PROXY_VARS,
                 "object_proxy_reseller_prefixes": ["AUTH", "SERVICE"],
                 "object_proxy_require_groups": {"SERVICE": "service"},
                 "object_proxy_accounts": ACCOUNTS,
