@@ -292,9 +292,10 @@ class VolumeBackupRestore(_BackupResource):
                                                           "created_at": now})
                 if self.check_mode:
                     return self._result(tx, True, backup, volume)
-        except BaseException:
-            if volume_resource is not None:
-                volume_resource.rolled_back()
+        except BaseException as err:
+            failures = volume_resource.rolled_back() if volume_resource is not None else []
+            if failures and isinstance(err, Exception):
+                raise service.BackupError(f"{err}. Undoing it failed too: {'; '.join(failures)}") from err
             raise
         if volume_resource is not None:
             from ..workflow import run_job

@@ -12,6 +12,7 @@ try:  # ansible-test's import sanity loads plugin_utils without SQLAlchemy; Cata
 except ImportError:
     pass
 
+from .. import testpoints
 from ..catalog.errors import CatalogError, InvalidInput, NotFound
 from . import attach as attach_mod
 from . import attachments, secrets, service, targets
@@ -146,8 +147,13 @@ class ServerVolume(BlockResource):
             undo.add(f"removing the target of volume {volume['id']}", lambda: target.unexport(volume["id"]))
             made["info"] = target.export(volume["id"], path, user, secret, initiator_names=[initiator],
                                          initiator_addresses=[service.initiator_address(svc, compute)])
+            # Undone newest first, every step even when one fails (workflow.Undo): a detach that
+            # times out still lets the secret and the target (with its CHAP account) go.
+            undo.add(f"removing the libvirt secret of volume {volume['id']} on {compute['host']}",
+                     lambda: attacher.delete_secret(volume["id"]))
             undo.add(f"unplugging volume {volume['id']} from server {server['id']}",
                      lambda: attacher.detach(self._domain_name(server), volume["id"]))
+            testpoints.reached("host-work")
             made["device"] = attacher.attach(self._domain_name(server), volume["id"], made["info"], secret,
                                              device=device, initiator=initiator)
 
@@ -229,9 +235,43 @@ class ServerVolume(BlockResource):
             select(tx.t.attachments).where(tx.t.attachments.c.server_id == self._srv["id"]))]
 
     def run(self, tx):
+        if (self.params.get("state") or "present") == "present":
+            current = self.find(tx)
+            if self._att is not None and self._att["status"] == "error_attaching" and not self.wait_for \
+                    and "attaching was interrupted" in (self._vol.get("status_reason") or ""):
+                outcome = self._attach_again(tx, current)
+                self._volume_and_attached(tx, outcome)
+                return outcome
+            self.wait_for = None
         outcome = super().run(tx)
         self._volume_and_attached(tx, outcome)
         return outcome
+
+    def _attach_again(self, tx, before):
+        """An attach that a killed run never finished (settled to error_attaching): the same task
+        run again first removes what it may have left (the disk in the domain, the libvirt secret,
+        the target and its CHAP account), then attaches again: the run converges."""
+        plan = attachments.plan_for_attachment(tx, self._att["id"])
+        volume_id = self._vol["id"]
+        reason = self._vol["status_reason"]
+        tx.execute(delete(tx.t.attachments).where(tx.t.attachments.c.id == self._att["id"]))
+        set_status(tx, "volumes", volume_id, status="available", attach_status="detached", status_reason=None,
+                   provider_location=None, provider_auth=None)
+        self._vol = tx.one_or_none(select(tx.t.volumes).where(tx.t.volumes.c.id == volume_id))
+        self.warnings.append(f"Volume {volume_id}: its attach to server {self._srv['id']} was interrupted "
+                             f"({reason}); attached it again")
+        if not self.check_mode:
+            def cleanup(_undo):
+                attachments.raise_failures(f"Removing what the interrupted attach of volume {volume_id} left",
+                                           attachments.release_on_hosts([plan], self.context))
+
+            def cleanup_failed(tx, reason, _undone):
+                set_status(tx, "volumes", volume_id, status="error", status_reason=reason)
+
+            self.host_work(tx, "volume", volume_id, "attaching", cleanup, cleanup_failed,
+                           abandon=[status_abandon("volumes", volume_id)])
+        self.create(tx, {})
+        return self.outcome(True, before, self.find(tx) if self.check_mode else before)
 
     def report(self, tx, outcome):
         super().report(tx, outcome)

@@ -13,6 +13,7 @@ try:  # ansible-test's import sanity loads plugin_utils without SQLAlchemy; Cata
 except ImportError:
     pass
 
+from .. import testpoints
 from ..catalog.errors import InvalidInput, NotFound
 from ..catalog.hosts import service_down_time
 from ..catalog.quotas import check as check_quota
@@ -185,15 +186,21 @@ class Volume(BlockResource):
             "snapshot_id": snap["id"] if snap else None, "image_id": image["id"] if image else None,
             "created_at": now,
         })
+        self._create_on_host(tx, chosen, volume_id, size, snap, image)
+
+    def _create_on_host(self, tx, chosen, volume_id, size, snap, image, again=False):
         backend = service.host_backend(chosen)
         name = VOLUME_NAME.format(volume_id)
 
         def work(undo):
             undo.add(f"removing {name} on {chosen['host']}", lambda: backend.exists(name) and backend.delete(name))
+            if again and backend.exists(name):  # what the interrupted create left, maybe half-filled
+                backend.delete(name)
             if snap is not None:
                 backend.create_from_snapshot(SNAPSHOT_NAME.format(snap["id"]), name, size)
             else:
                 backend.create(name, size)
+            testpoints.reached("host-work")
             if image is not None:
                 # the image file is the controller's: a remote block host gets a staged copy
                 with backend.image_on_host(image["location"][len("file://"):]) as image_path:
@@ -207,6 +214,32 @@ class Volume(BlockResource):
 
         self.host_work(tx, "volume", volume_id, "creating", work, failed_to("volumes", volume_id), done=done,
                        abandon=[status_abandon("volumes", volume_id)])
+
+    def run(self, tx):
+        if (self.params.get("state") or "present") == "present":
+            current = self.find(tx)
+            row = self._row
+            if row is not None and row["status"] == "error" and not self.wait_for \
+                    and "creating was interrupted" in (row.get("status_reason") or ""):
+                return self._create_again(tx, current, row)
+            self.wait_for = None
+        return super().run(tx)
+
+    def _create_again(self, tx, before, row):
+        """A create that a killed run never finished (settled to error): the same task run again
+        removes what it left on the block host and makes the volume again: the run converges."""
+        snap = image = None
+        if row.get("snapshot_id"):
+            snap = tx.one_or_none(select(tx.t.snapshots).where(tx.t.snapshots.c.id == row["snapshot_id"]))
+        if row.get("image_id"):
+            image = tx.one_or_none(select(tx.t.images).where(tx.t.images.c.id == row["image_id"]))
+        set_status(tx, "volumes", row["id"], status="available" if self.check_mode else "creating",
+                   status_reason=None)
+        self.warnings.append(f"Volume {row['name']} ({row['id']}): its create was interrupted "
+                             f"({row['status_reason']}); made it again")
+        if not self.check_mode:
+            self._create_on_host(tx, service_for(tx, row["host"]), row["id"], row["size"], snap, image, again=True)
+        return self.outcome(True, before, self.find(tx))
 
     # -- update ------------------------------------------------------------------------
     def update(self, tx, current, desired, changes):

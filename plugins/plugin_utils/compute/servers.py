@@ -31,6 +31,7 @@ try:  # ansible-test's import sanity loads plugin_utils without SQLAlchemy; Cata
 except ImportError:
     pass
 
+from .. import testpoints
 from ..block import attachments
 from ..catalog import (
     CatalogError,
@@ -55,7 +56,7 @@ from . import driver as drv
 from .drivers import Guest, Hypervisor
 from .hosts import hypervisor_for, libvirt_host
 from .images import image_record, require_image
-from .lookups import find_flavor, find_keypair, find_server_row, service_row
+from .lookups import find_keypair, find_server_row, service_row, usable_flavor
 from .server_record import server_record, set_server
 
 GiB = 1024 ** 3
@@ -68,6 +69,21 @@ class ServerFailed(CatalogError):
     def __init__(self, message: str, server: dict):
         self.server = server
         super().__init__(message)
+
+
+def _reason(exc: BaseException) -> str:
+    """One line for any exception: its message, or its type (KeyboardInterrupt has none)."""
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text and not isinstance(exc, (ComputeError, CatalogError)) \
+        else (text or type(exc).__name__)
+
+
+def _interrupted(row: dict) -> bool:
+    """A server whose build never finished because its run was killed or interrupted (not one
+    whose build failed: that stays ERROR until deleted, as in Nova)."""
+    message = (row.get("fault") or {}).get("message", "")
+    return (row["status"] == "ERROR" and row.get("launched_at") is None
+            and ("building was interrupted" in message or "aborted: KeyboardInterrupt" in message))
 
 
 class Servers:
@@ -97,14 +113,79 @@ class Servers:
             if not self.check_mode:
                 self.delete(current)
             return self._outcome(True, before, None)
-        if current is not None:
-            return self.update(current, before)
-        if self.check_mode:
+        if current is None and self.check_mode:
             with self.catalog.begin(dry_run=True) as tx:
                 server_id = self._api_create(tx, project)
                 after = server_record(tx, find_server_row(tx, server_id))
             return self._outcome(True, None, after)
-        return self.create(project)
+        if current is None:
+            # Find by name and record the new server under one write lock: of two runs creating
+            # one name at the same moment, the second finds the first's server (issue 13 item 10).
+            t0 = time.monotonic()
+            with self.catalog.begin() as tx:
+                current = find_server_row(tx, self.params["name"], project["id"])
+                server_id = self._api_create(tx, project) if current is None else None
+            if server_id is not None:
+                self.timings["api"] = time.monotonic() - t0
+                return self.create(server_id)
+        if not self.check_mode and self._busy(current["id"]):
+            # Another live run is building (or deleting) it: report the server as that run leaves it.
+            from ..workflow import wait_for
+
+            wait_for(self.catalog, "server", current["id"])
+            with self.catalog.read() as tx:
+                current = find_server_row(tx, current["id"])
+            if current is None:
+                return self.run()
+        if not self.check_mode and _interrupted(current):
+            return self._build_again(current)
+        with self.catalog.read() as tx:
+            before = server_record(tx, current)
+        return self.update(current, before)
+
+    def _build_abandon(self, server_id: str) -> tuple:
+        """The build's task: if this process dies during it, the next run settles the server to
+        ERROR (and a run of the same task then builds it again: ``_build_again``)."""
+        ttl = float(self.params.get("timeout") or 180) * 3 + 600
+        return ttl, [{"table": "servers", "id": server_id, "values": {
+            "status": "ERROR", "vm_state": "error", "task_state": None,
+            "fault": {"code": 500, "message": "{reason}", "created": "{now}"}}}]
+
+    def _build_again(self, row: dict) -> dict:
+        """A build that a killed (or interrupted) run never finished: the same task run again
+        takes the server over, cleans what the first build left on its host, gives back its
+        claim, and schedules and builds it again: the run converges."""
+        ttl, abandon = self._build_abandon(row["id"])
+        with self.catalog.begin() as tx:
+            row = find_server_row(tx, row["id"])
+            if row is None or not _interrupted(row) or tasks.active(tx, "server", row["id"]):
+                row = None  # another run took it over meanwhile
+            else:
+                set_server(tx, row["id"], status="BUILD", vm_state="building", task_state="scheduling", fault=None)
+                self.task_id = tasks.begin(tx, "server", row["id"], "building", ttl=ttl, abandon=abandon)
+                ports = networks.server_ports(tx, row["id"])
+                service = service_row(tx, row["host"]) if row.get("host") else None
+        if row is None:
+            return self.run()
+        leftovers = self._cleanup_host(service, row, ports) if service is not None else []
+        if leftovers:
+            self._to_error(row["id"], f"Building instance {row['id']} again failed: its first build's leftovers "
+                                      "could not be removed", leftovers=leftovers)
+            raise self._failed(row["id"], self._fault(row["id"]))
+        with self.catalog.begin() as tx:
+            release(tx, row["id"])
+            set_server(tx, row["id"], host=None, node=None, power_state=drv.NOSTATE)
+        self.warnings.append(f"Server {row['name']} ({row['id']}): its build was interrupted "
+                             f"({row['fault']['message']}); built it again")
+        with self.catalog.read() as tx:
+            before = server_record(tx, find_server_row(tx, row["id"]))
+        outcome = self.create(row["id"])
+        outcome["diff"]["before"] = self._outcome(False, before, None)["diff"]["before"]
+        return outcome
+
+    def _busy(self, server_id: str) -> bool:
+        with self.catalog.read() as tx:
+            return bool(tasks.active(tx, "server", server_id))
 
     def _outcome(self, changed: bool, before, after) -> dict:
         def diffable(rec):
@@ -119,7 +200,7 @@ class Servers:
         p = self.params
         with self.catalog.begin(dry_run=self.check_mode) as tx:
             if p.get("flavor") is not None:
-                flavor = find_flavor(tx, p["flavor"])
+                flavor = usable_flavor(tx, p["flavor"])
                 if flavor["id"] != row["flavor_id"]:
                     raise Conflict(f"Server {row['name']} has flavor {row['flavor_id']}; flavor cannot be changed "
                                    f"to {flavor['id']} ({IMMUTABLE_HINT}).")
@@ -183,7 +264,7 @@ class Servers:
             raise InvalidInput("flavor", f"is required to create server {name} (a flavor name or ID)")
         if p.get("image") is None:
             raise InvalidInput("image", f"is required to create server {name} (an image name or ID)")
-        flavor = find_flavor(tx, p["flavor"])
+        flavor = usable_flavor(tx, p["flavor"])
         image = require_image(tx, p["image"], project["id"])
         if flavor["ram"] < (image["min_ram"] or 0):
             raise InvalidInput("flavor", f"Flavor's memory is too small for requested image. Flavor {flavor['name']} "
@@ -236,12 +317,9 @@ class Servers:
             tx.execute(insert(tx.t.server_group_members), {"group_id": group["id"], "server_id": server_id})
         if not self.check_mode:
             # The build runs outside any transaction: if this process dies meanwhile, the next
-            # run settles the server to ERROR (a delete then cleans the host).
-            ttl = float(self.params.get("timeout") or 180) * 3 + 600
-            self.task_id = tasks.begin(tx, "server", server_id, "building", ttl=ttl, abandon=[
-                {"table": "servers", "id": server_id, "values": {
-                    "status": "ERROR", "vm_state": "error", "task_state": None,
-                    "fault": {"code": 500, "message": "{reason}", "created": "{now}"}}}])
+            # run settles the server to ERROR (and the same task run again builds it again).
+            ttl, abandon = self._build_abandon(server_id)
+            self.task_id = tasks.begin(tx, "server", server_id, "building", ttl=ttl, abandon=abandon)
         return server_id
 
     def _zone(self):
@@ -252,18 +330,17 @@ class Servers:
         return zone, None
 
     # ---------------------------------------------------------------- create
-    def create(self, project: dict) -> dict:
-        t0 = time.monotonic()
-        with self.catalog.begin() as tx:
-            server_id = self._api_create(tx, project)
-        self.timings["api"] = time.monotonic() - t0
+    def create(self, server_id: str) -> dict:
+        """Schedule and build a server recorded by ``_api_create`` (BUILD / scheduling)."""
         try:
             self._schedule_and_build(server_id)
         except ServerFailed:
             raise
         except BaseException as exc:
-            # Anything unexpected (Ctrl-C, a bug): never leave a server stuck in BUILD.
-            self._to_error(server_id, f"Build of instance {server_id} aborted: {exc}")
+            # Anything unexpected before or after the host work (Ctrl-C, a bug): never leave a
+            # server stuck in BUILD (the build itself settles its own failures).
+            if self.task_id is not None:
+                self._to_error(server_id, f"Build of instance {server_id} aborted: {_reason(exc)}")
             raise
         with self.catalog.read() as tx:
             after = server_record(tx, find_server_row(tx, server_id))
@@ -360,11 +437,24 @@ class Servers:
                 continue
             t1 = time.monotonic()
             try:
+                testpoints.reached("intent-recorded")
                 self._build_on_host(service, row, image, ports, key)
-            except (ComputeError, OSError) as exc:
-                self.log(f"build of {server_id} on {host} failed: {exc}")
-                errors.append(f"{host}: {exc}")
-                self._cleanup_host(service, row, ports)
+                testpoints.reached("outcome")
+            except BaseException as exc:
+                # Any failure (a raw libvirtError, a bug, Ctrl-C) cleans the host it built on
+                # first; the claim is given back only once nothing is left there.
+                reason = _reason(exc)
+                self.log(f"build of {server_id} on {host} failed: {reason}")
+                errors.append(f"{host}: {reason}")
+                leftovers = self._cleanup_host(service, row, ports)
+                if leftovers or not isinstance(exc, Exception):
+                    message = (f"Build of instance {server_id} on {host} failed: {reason}"
+                               if isinstance(exc, Exception) else
+                               f"Build of instance {server_id} on {host} aborted: {reason}")
+                    self._to_error(server_id, message, leftovers=leftovers, failed_host=host)
+                    if isinstance(exc, Exception):
+                        raise self._failed(server_id, self._fault(server_id)) from exc
+                    raise
                 with self.catalog.begin() as tx:
                     release(tx, server_id)
                     c = tx.t.compute_services
@@ -381,6 +471,7 @@ class Servers:
                 set_server(tx, server_id, status="ACTIVE", vm_state="active", task_state=None,
                            power_state=drv.RUNNING, launched_at=now, fault=None)
                 tasks.end(tx, self.task_id)
+            self.task_id = None
             return
         if len(attempts) > 1 or (errors and len(errors) == len(attempts)):
             reason = ("Exceeded maximum number of retries. Exhausted all hosts available for retrying build "
@@ -395,14 +486,32 @@ class Servers:
         with self.catalog.read() as tx:
             return ServerFailed(message, server_record(tx, find_server_row(tx, server_id)))
 
-    def _to_error(self, server_id: str, message: str) -> None:
+    def _to_error(self, server_id: str, message: str, leftovers: Optional[list] = None,
+                  failed_host: Optional[str] = None) -> None:
+        """ERROR with the reason. The claim is released (and the host forgotten) only when the
+        host was cleaned: what could not be removed stays counted on its host, and a delete
+        (state: absent) finds it there and tries again."""
         with self.catalog.begin() as tx:
             if self.task_id:
                 tasks.end(tx, self.task_id)
-            release(tx, server_id)
+                self.task_id = None
             now = tx.now()
+            if failed_host is not None:
+                c = tx.t.compute_services
+                tx.execute(update(c).where(c.c.host == failed_host).values(failed_builds=c.c.failed_builds + 1))
+            if leftovers:
+                message += (". Cleaning the host failed too (" + "; ".join(leftovers) + "): the server keeps its "
+                            "host and claim; delete it (state: absent) to remove what is left")
+                set_server(tx, server_id, status="ERROR", vm_state="error", task_state=None,
+                           power_state=drv.NOSTATE, fault={"code": 500, "message": message, "created": iso(now)})
+                return
+            release(tx, server_id)
             set_server(tx, server_id, status="ERROR", vm_state="error", task_state=None, power_state=drv.NOSTATE,
                        host=None, node=None, fault={"code": 500, "message": message, "created": iso(now)})
+
+    def _fault(self, server_id: str) -> str:
+        with self.catalog.read() as tx:
+            return (find_server_row(tx, server_id).get("fault") or {}).get("message", "")
 
     # ---------------------------------------------------------------- compute step
     def _build_on_host(self, service: dict, row: dict, image: dict, ports: list, key: Optional[dict]) -> None:
@@ -431,13 +540,21 @@ class Servers:
         return drv.instance_name(number)
 
     def _cleanup_host(self, service: dict, row: dict, ports: list) -> list:
+        """Remove the domain, the disk and config drive, the DHCP reservations of a failed build.
+        Returns what could not be removed (empty: the host is clean)."""
         try:
-            host = libvirt_host(service)
-            return host.destroy(row["id"], row["id"] + ".",
-                                [(p["libvirt_network"], p["mac_address"]) for p in ports])
-        except (ComputeError, OSError) as exc:
-            self.warnings.append(f"Cleaning up server {row['id']} on {service['host']} failed: {exc}")
-            return []
+            host = hypervisor_for(service)
+            host.destroy(row["id"], row["id"] + ".", [(p["libvirt_network"], p["mac_address"]) for p in ports])
+            left = []
+            if hasattr(host, "instance_volumes"):  # the libvirt drivers: look again, trust nothing
+                left = [f"volume {name}" for name in host.instance_volumes(row["id"] + ".")]
+            if getattr(host, "domain_uuid", lambda _n: None)(row["id"]) is not None:
+                left.append(f"domain {row['id']}")
+        except BaseException as exc:  # a second Ctrl-C during the cleanup, too: report it
+            left = [f"on {service['host']}: {_reason(exc)}"]
+        if left:
+            self.warnings.append(f"Cleaning up server {row['id']} on {service['host']} left: {'; '.join(left)}")
+        return left
 
     # ---------------------------------------------------------------- delete
     def delete(self, row: dict) -> list:
