@@ -124,7 +124,7 @@ EXAMPLES = r"""
 
 - name: openstack server show instance01, printed as the CLI does
   ansible.builtin.debug:
-    msg: "{{ created.server | ministack.cloud.cli_show }}"
+    msg: "{{ created.server | ministack.cloud.cli_show(resource='server') }}"
 
 - name: Boot in a zone
   ministack.cloud.server:

@@ -32,7 +32,7 @@ EXAMPLES = r"""
 
 - name: Print it as the CLI does
   ansible.builtin.debug:
-    msg: "{{ volumes.table | ministack.cloud.cli_table(['ID', 'Name', 'Status', 'Size', 'Attached to']) }}"
+    msg: "{{ volumes.volumes | ministack.cloud.cli_table(['ID', 'Name', 'Status', 'Size', 'Attached to'], resource='volume') }}"
 """
 
 RETURN = r"""
