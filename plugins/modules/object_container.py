@@ -51,14 +51,8 @@ options:
     type: bool
     default: false
 extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.flow
+  - ministack.cloud.controller
   - ministack.cloud.object_store
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
 seealso:
   - module: ministack.cloud.object_container_info
   - module: ministack.cloud.object
@@ -135,7 +129,7 @@ container:
       sample: {"owner": "demo"}
 """
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.ministack.cloud.plugins.module_utils.controller import controller_only
 from ansible_collections.ministack.cloud.plugins.module_utils.objectstore import CONNECTION_SPEC
 
 ARGUMENT_SPEC = dict(
@@ -152,10 +146,7 @@ ARGUMENT_SPEC = dict(
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    module.fail_json(
-        msg="ministack.cloud.object_container runs on the controller as an action plugin; it cannot run as a module."
-    )
+    controller_only("object_container", ARGUMENT_SPEC)
 
 
 if __name__ == "__main__":

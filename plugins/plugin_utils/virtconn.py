@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import time
 
+from .errors import MinistackError
+
 try:
     import libvirt
 
@@ -24,7 +26,7 @@ except ImportError:  # pragma: no cover - reported by connect()
 _connections: dict = {}
 
 
-class ConnectError(Exception):
+class ConnectError(MinistackError):
     """libvirt could not be reached; the message names the URI."""
 
 

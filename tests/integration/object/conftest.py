@@ -16,9 +16,10 @@ import pathlib
 import subprocess
 import time
 import urllib.request
-import uuid
 
 import pytest
+
+from tests.helpers import playbook
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 PLAYBOOKS = pathlib.Path(__file__).resolve().parent / "playbooks"
@@ -52,40 +53,12 @@ FUNCTIONAL_PROXY_VARS = {
 }
 
 
-class Run:
-    """One ansible-runner run: stats, stdout and each task's result by name."""
-
-    def __init__(self, runner):
-        self.rc = runner.rc
-        self.stats = runner.stats or {}
-        self.results: dict[str, list[dict]] = {}
-        self.failures: dict[str, list[dict]] = {}
-        for event in runner.events:
-            data = event.get("event_data", {})
-            kind = event.get("event")
-            if kind in ("runner_on_ok", "runner_on_failed"):
-                target = self.failures if kind == "runner_on_failed" else self.results
-                if kind == "runner_on_failed" and data.get("ignore_errors"):
-                    continue
-                target.setdefault(data.get("task"), []).append(data.get("res", {}))
-        self.stdout = runner.stdout.read()
-
-    def changed(self) -> int:
-        return sum(self.stats.get("changed", {}).values())
-
-    def failed(self) -> int:
-        return sum(self.stats.get("failures", {}).values())
-
-    def result(self, task: str) -> dict:
-        return self.results[task][0]
-
-    def changed_tasks(self) -> list[str]:
-        return [name for name, results in self.results.items() if any(r.get("changed") for r in results)]
+Run = playbook.Run
 
 
 def run_playbook(
     workdir: pathlib.Path,
-    playbook: str,
+    playbook_name: str,
     *,
     inventory=None,
     extravars=None,
@@ -93,27 +66,9 @@ def run_playbook(
     diff=False,
     timeout=900,
 ) -> Run:
-    import ansible_runner
-
-    cmdline = [flag for flag, on in (("--check", check), ("--diff", diff)) if on]
-    private = workdir / f"runner-{uuid.uuid4().hex[:8]}"
-    private.mkdir(parents=True)
-    kwargs = {"inventory": str(inventory)} if inventory else {}
-    runner = ansible_runner.run(
-        private_data_dir=str(private),
-        playbook=str(PLAYBOOKS / playbook) if not os.path.isabs(playbook) else playbook,
-        extravars=extravars or {},
-        cmdline=" ".join(cmdline) or None,
-        envvars={
-            "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
-            "ANSIBLE_COLLECTIONS_PATH": f"{ROOT / 'collections'}:{ROOT / '.cache' / 'collections'}",
-            "ANSIBLE_NOCOLOR": "1",
-        },
-        quiet=True,
-        timeout=timeout,
-        **kwargs,
-    )
-    return Run(runner)
+    path = PLAYBOOKS / playbook_name if not os.path.isabs(playbook_name) else playbook_name
+    return playbook.run(path, workdir=workdir, inventory=inventory, extravars=extravars, check=check, diff=diff,
+                        timeout=timeout)
 
 
 def aio_inventory(
