@@ -7,14 +7,58 @@ action=${1:-start}
 
 running() { pgrep -x "$1" >/dev/null; }
 
+LXC_DRIVER=/usr/lib/x86_64-linux-gnu/libvirt/connection-driver/libvirt_driver_lxc.so
+
+# This machine's libvirtd: lab host containers run their own, visible in the same process list.
+host_libvirtd() {
+  local p
+  for p in $(pgrep -x libvirtd); do
+    [ "$(readlink "/proc/$p/ns/pid")" = "$(readlink "/proc/$$/ns/pid")" ] && echo "$p"
+  done
+  return 0
+}
+
+start_libvirtd() {
+  # Under a subreaper, destroyed guests' QEMU processes are reaped at once, not when PID 1 gets to it.
+  if mountpoint -q /sys/fs/cgroup/unified; then
+    # libvirt 9's LXC driver fails to start a container when the cgroup v2 hierarchy is mounted
+    # beside the v1 controllers ("Unable to create directory /sys/fs/cgroup/unified"): libvirtd
+    # runs in a mount namespace without it (guests and containers use the v1 controllers).
+    setsid -f unshare -m --propagation slave sh -c \
+      "umount /sys/fs/cgroup/unified; exec /usr/bin/python3 '$ROOT/roles/kvm_host/files/subreaper.py' libvirtd" \
+      >>/var/log/libvirt/libvirtd.out 2>&1 </dev/null
+  else
+    setsid -f /usr/bin/python3 "$ROOT/roles/kvm_host/files/subreaper.py" libvirtd \
+      >>/var/log/libvirt/libvirtd.out 2>&1 </dev/null
+  fi
+  # libvirtd answers a moment after it forks.
+  for _ in $(seq 50); do virsh -c qemu:///system version >/dev/null 2>&1 && break; sleep 0.1; done
+}
+
+# A libvirtd started before libvirt-daemon-driver-lxc was installed has no LXC driver, and one
+# that sees the v2 hierarchy cannot start containers: restart it (running guests keep running).
+libvirtd_needs_restart() {
+  [ -e "$LXC_DRIVER" ] || return 1
+  virsh -c lxc:///system version >/dev/null 2>&1 || return 0
+  mountpoint -q /sys/fs/cgroup/unified || return 1
+  local p
+  for p in $(host_libvirtd); do grep -q " /sys/fs/cgroup/unified " "/proc/$p/mountinfo" && return 0; done
+  return 1
+}
+
 start() {
   mkdir -p /run/libvirt /var/log/libvirt /run/tgt
   # With /dev/kvm not in group kvm, libvirt re-probes QEMU on every call (a define took 36 s).
   if [ -e /dev/kvm ] && getent group kvm >/dev/null; then chgrp kvm /dev/kvm; chmod 0660 /dev/kvm; fi
   running virtlogd || virtlogd -d
-  # Under a subreaper, destroyed guests' QEMU processes are reaped at once, not when PID 1 gets to it.
-  running libvirtd || setsid -f /usr/bin/python3 "$ROOT/roles/kvm_host/files/subreaper.py" libvirtd \
-    >>/var/log/libvirt/libvirtd.out 2>&1 </dev/null
+  [ -n "$(host_libvirtd)" ] || start_libvirtd
+  if libvirtd_needs_restart; then
+    echo "daemons: restarting libvirtd for its LXC driver (guests keep running)"
+    # shellcheck disable=SC2046
+    kill $(host_libvirtd) 2>/dev/null || true
+    for _ in $(seq 50); do [ -n "$(host_libvirtd)" ] || break; sleep 0.1; done
+    start_libvirtd
+  fi
   running tgtd || { tgtd && sleep 0.5; }
   running memcached || memcached -d -u memcache -l 127.0.0.1 -p 11211
   if command -v pg_ctlcluster >/dev/null; then
@@ -22,8 +66,6 @@ start() {
     [ -d "/etc/postgresql/$ver/main" ] || pg_createcluster "$ver" main >/dev/null
     pg_ctlcluster "$ver" main status >/dev/null 2>&1 || pg_ctlcluster "$ver" main start
   fi
-  # libvirtd answers a moment after it forks.
-  for _ in $(seq 50); do virsh -c qemu:///system version >/dev/null 2>&1 && break; sleep 0.1; done
 }
 
 stop() {

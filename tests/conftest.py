@@ -16,3 +16,23 @@ if str(COLLECTIONS) not in sys.path:
     sys.path.insert(0, str(COLLECTIONS))
 
 os.environ.setdefault("ANSIBLE_CONFIG", str(ROOT / "ansible.cfg"))
+
+import pytest  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "tests"))
+from helpers import machine_lock  # noqa: E402
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _machine_locks(request):
+    """Serialise test runs of several checkouts on one machine (tests/helpers/machine_lock.py)."""
+    integration = ROOT / "tests" / "integration"
+    areas = set()
+    for item in request.session.items:
+        path = pathlib.Path(str(item.path))
+        if integration in path.parents:
+            areas.add(path.relative_to(integration).parts[0])
+    reset_enabled = os.environ.get("MINISTACK_RESET_TESTS") == "1"
+    handles = [machine_lock.take(name, exclusive) for name, exclusive in machine_lock.locks_for(areas, reset_enabled)]
+    yield
+    machine_lock.release(handles)

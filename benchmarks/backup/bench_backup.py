@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# Copyright: ministack developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Backup benchmark on the all-in-one machine (docs/benchmarks.md, "Volume backups").
 
 One run, same host, same Swift cluster:

@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# Copyright: ministack developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The backup data path alone, when the cluster cannot hold 3 x 1 GiB more (a tmpfs test Swift):
 the block host program (backup/hostprog.py, run through hostjob + the local block runner,
 exactly as volume_backup runs it) backs up and restores a file of random bytes, against

@@ -37,9 +37,13 @@ options:
     choices: [qcow2, raw]
     default: qcow2
   container_format:
-    description: Container format (only C(bare) is supported).
+    description:
+      - Container format. C(bare) for a disk image (QEMU/KVM).
+      - C(compressed) for a root filesystem tarball (Glance's name for an archive), the image of an LXC
+        server; give it O(disk_format=raw) and the property C(hypervisor_type=lxc) so that it is scheduled
+        only to LXC hosts (an image without C(hypervisor_type) is a QEMU disk image).
     type: str
-    choices: [bare]
+    choices: [bare, compressed]
     default: bare
   min_disk:
     description: Minimum root disk in GiB a flavor needs to boot the image.
@@ -93,6 +97,15 @@ EXAMPLES = r"""
     filename: "{{ playbook_dir }}/../.cache/images/ministack-test.qcow2"
     disk_format: qcow2
     visibility: public
+
+- name: Register a root filesystem tarball for LXC hosts
+  ministack.cloud.image:
+    name: alpine-rootfs
+    filename: /srv/images/rootfs.tar.gz
+    disk_format: raw
+    container_format: compressed
+    properties:
+      hypervisor_type: lxc
 
 - name: Protect it
   ministack.cloud.image:
@@ -191,7 +204,7 @@ ARGUMENT_SPEC = dict(
     id=dict(type="str"),
     filename=dict(type="path"),
     disk_format=dict(type="str", choices=["qcow2", "raw"], default="qcow2"),
-    container_format=dict(type="str", choices=["bare"], default="bare"),
+    container_format=dict(type="str", choices=["bare", "compressed"], default="bare"),
     min_disk=dict(type="int"),
     min_ram=dict(type="int"),
     visibility=dict(type="str", choices=["public", "private", "shared", "community"]),

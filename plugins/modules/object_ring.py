@@ -119,11 +119,20 @@ EXAMPLES = r"""
 
 - name: Ring of storage policy 2, erasure-coded 4+2 (six fragments per partition, each on its own device)
   ministack.cloud.object_ring:
-    path: /etc/swift
+    path: "{{ playbook_dir }}/rings"
     ring: object-2
     ec_num_data_fragments: 4
     ec_num_parity_fragments: 2
-    devices: "{{ object_devices }}"   # at least six devices, spread over servers and zones
+    devices: "{{ object_devices }}"
+  vars:
+    # at least six devices, spread over servers and zones
+    object_devices:
+      - {region: 1, zone: 1, ip: 10.0.0.11, port: 6200, device: sdb, weight: 100}
+      - {region: 1, zone: 1, ip: 10.0.0.11, port: 6200, device: sdc, weight: 100}
+      - {region: 1, zone: 2, ip: 10.0.0.12, port: 6200, device: sdb, weight: 100}
+      - {region: 1, zone: 2, ip: 10.0.0.12, port: 6200, device: sdc, weight: 100}
+      - {region: 1, zone: 3, ip: 10.0.0.13, port: 6200, device: sdb, weight: 100}
+      - {region: 1, zone: 3, ip: 10.0.0.13, port: 6200, device: sdc, weight: 100}
 
 - name: Print it as swift-ring-builder does
   ansible.builtin.debug:

@@ -64,9 +64,16 @@ options:
   connection:
     description:
       - How the controller runs commands on the host. Keys C(connection) (C(local) on the controller
-        itself, C(ssh) otherwise), C(address), C(user), C(port), C(sudo) (bool), C(identity_file),
-        C(known_hosts) (the controller's known_hosts file the host's key is checked against),
-        C(host_key_checking) (bool, default true; false accepts any key), C(connect_timeout) (seconds, default 10).
+        itself, C(ssh), C(podman)), C(address), C(port), C(user), C(identity_file), C(ssh_args) (a list or
+        a string, e.g. C(-o ProxyJump=ops@bastion)), C(become) (sudo, bool; C(sudo) is accepted too),
+        C(become_user), C(connect_timeout) (seconds, default 10), C(known_hosts) (the controller's known_hosts
+        file the host's key is checked against), C(host_key_checking) (bool, default true; false accepts any
+        key), C(container) (podman).
+      - Ansible's inventory names are accepted as well and translated the way Ansible connects
+        (C(ansible_host), C(ansible_port), C(ansible_user), C(ansible_ssh_private_key_file),
+        C(ansible_ssh_args), C(ansible_ssh_common_args), C(ansible_ssh_extra_args), C(ansible_become),
+        C(ansible_become_user), C(ansible_ssh_timeout)); the block_host role passes them.
+      - Passwords (C(ansible_password), C(ansible_become_password)) are refused, never stored.
     type: dict
   enabled:
     description: Whether the scheduler may place new volumes on it.

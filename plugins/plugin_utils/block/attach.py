@@ -111,13 +111,15 @@ class LibvirtAttacher:
 
     @property
     def conn(self):
-        if self._conn is None:
-            lv = _libvirt()
-            # Lookups that miss are expected (name vs UUID): keep libvirt's default handler
-            # from printing them on stderr, where they would read like failures.
-            lv.registerErrorHandler(lambda _ctx, _err: None, None)
-            self._conn = lv.open(self.uri)
-        return self._conn
+        if self._conn is not None:
+            return self._conn
+        # The controller's one connection to this host's libvirtd, shared with compute.
+        from .. import virtconn
+
+        try:
+            return virtconn.connect(self.uri)
+        except virtconn.ConnectError as exc:
+            raise BlockError(str(exc)) from exc
 
     def domain(self, server):
         lv = _libvirt()

@@ -34,9 +34,15 @@ def compute_uri(compute: dict | None) -> str:
 
 
 def attacher_for(compute: dict | None, context: dict | None = None) -> attach_mod.LibvirtAttacher:
+    """What hot-plugs volumes on the server's compute host: its hypervisor driver's attacher
+    (one libvirt connection per host, shared with compute). A driver that cannot attach volumes
+    (LXC) raises NotSupported."""
+    from ..compute.drivers import driver_for
+
     context = context or {}
-    return attach_mod.LibvirtAttacher(uri=compute_uri(compute), cache=context.get("disk_cache", "none"),
-                                      io=context.get("disk_io", "native"))
+    service = dict(compute or {}, libvirt_uri=compute_uri(compute))
+    return driver_for(service).volume_attacher(cache=context.get("disk_cache", "none"),
+                                               io=context.get("disk_io", "native"))
 
 
 def compute_service(tx, host: str | None) -> dict | None:

@@ -25,7 +25,7 @@ from ..catalog.projects import find_project
 from ..catalog.quotas import check as check_quota
 from ..catalog.resource import Resource, iso, require_int, require_name, string_dict
 from . import attach as attach_mod
-from . import attachments, scheduler, secrets, service, targets
+from . import attachments, runner, scheduler, secrets, service, targets
 from .backends import SNAPSHOT_NAME, VOLUME_NAME, GiB
 from .errors import BlockError, NoValidBackend
 
@@ -622,6 +622,14 @@ class ServerVolume(_BlockResource):
         return outcome
 
 
+def _connection(value):
+    """The registered way to reach a block host, normalised by the one host runner."""
+    try:
+        return runner.connection_spec(value or {"connection": "local"})
+    except runner.ConnectionSpecError as err:
+        raise InvalidInput("connection", str(err)) from None
+
+
 class VolumeService(_BlockResource):
     """Registers a block host's cinder-volume service (the block_host role calls it)."""
 
@@ -654,7 +662,7 @@ class VolumeService(_BlockResource):
             "backend": backend, "volume_backend_name": p.get("backend_name") or host.split("@", 1)[1],
             "target_helper": p.get("target_helper") or "tgtadm", "target_ip": p.get("target_ip") or "127.0.0.1",
             "disabled_reason": p.get("disabled_reason"),
-            "_config": {"connection": dict(p.get("connection") or {"connection": "local"}), "backend_config": config,
+            "_config": {"connection": _connection(p.get("connection")), "backend_config": config,
                         "volume_group": p.get("volume_group") if backend == "lvm" else None,
                         "target_port": require_int("target_port", p.get("target_port"), minimum=1,
                                                    maximum=65535) or targets.PORT},

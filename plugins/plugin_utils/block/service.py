@@ -102,4 +102,11 @@ def initiator_address(service, compute_service):
     portal = service.get("target_ip") or "127.0.0.1"
     if portal in LOOPBACK:
         return "127.0.0.1"
-    return (compute_service or {}).get("host_ip") or portal
+    compute_service = compute_service or {}
+    if compute_service.get("host_ip"):
+        return compute_service["host_ip"]
+    # No host_ip recorded: the address the controller reaches the host's libvirtd at.
+    from urllib.parse import urlsplit
+
+    remote = urlsplit(compute_service.get("libvirt_uri") or "").hostname
+    return remote or portal

@@ -17,17 +17,9 @@ import time
 import xml.etree.ElementTree as ET
 from typing import Optional
 
+from .. import virtconn
+from ..virtconn import HAS_LIBVIRT, libvirt
 from . import BuildError, ComputeError, imagefile, xmlgen
-
-try:
-    import libvirt
-
-    HAS_LIBVIRT = True
-    # libvirt prints every error to stderr by default; ours are raised as exceptions instead.
-    libvirt.registerErrorHandler(lambda _ctx, _err: None, None)
-except ImportError:  # pragma: no cover - reported by require_libvirt()
-    libvirt = None
-    HAS_LIBVIRT = False
 
 INSTANCES_POOL = "ministack-instances"
 IMAGES_POOL = "ministack-images"
@@ -41,7 +33,7 @@ POWER_STATE_NAMES = {NOSTATE: "NOSTATE", RUNNING: "Running", PAUSED: "Paused", S
 _LIBVIRT_POWER = {0: NOSTATE, 1: RUNNING, 2: RUNNING, 3: PAUSED, 4: SHUTDOWN, 5: SHUTDOWN,
                   6: CRASHED, 7: SUSPENDED}
 
-_connections: dict = {}
+_connections = virtconn._connections  # the shared cache (tests reset entries in it)
 
 
 def require_libvirt():
@@ -51,9 +43,7 @@ def require_libvirt():
 
 
 def _err(exc) -> str:
-    if libvirt is not None and isinstance(exc, libvirt.libvirtError):
-        return exc.get_error_message() or str(exc)
-    return str(exc)
+    return virtconn.error_text(exc)
 
 
 def _is_no_such(exc, *codes) -> bool:
@@ -61,31 +51,16 @@ def _is_no_such(exc, *codes) -> bool:
 
 
 def connect(uri: str):
-    """A cached, live connection to the libvirtd at ``uri``."""
+    """A cached, live connection to the libvirtd at ``uri`` (shared with block, see virtconn)."""
     require_libvirt()
-    conn = _connections.get(uri)
-    if conn is not None:
-        try:
-            if conn.isAlive():
-                return conn
-        except libvirt.libvirtError:
-            pass
-        _connections.pop(uri, None)
     try:
-        conn = libvirt.open(uri)
-    except libvirt.libvirtError as exc:
-        raise ComputeError(f"Cannot connect to the hypervisor at {uri}: {_err(exc)}") from exc
-    _connections[uri] = conn
-    return conn
+        return virtconn.connect(uri)
+    except virtconn.ConnectError as exc:
+        raise ComputeError(str(exc)) from exc
 
 
 def disconnect_all():
-    for uri in list(_connections):
-        conn = _connections.pop(uri)
-        try:
-            conn.close()
-        except Exception:
-            pass
+    virtconn.disconnect_all()
 
 
 def host_uri(host: dict) -> str:
@@ -276,7 +251,8 @@ class LibvirtHost:
 
     # ---------------------------------------------------------------- image cache
     def cached_image(self, key: str) -> Optional[str]:
-        vol = self._lookup_volume(self.images_pool, key)
+        # Refreshed: a base removed behind libvirt's back (a cleanup) must be copied again, not used.
+        vol = self._lookup_volume(self.images_pool, key, refresh=True)
         return vol.path() if vol is not None else None
 
     def ensure_cached_image(self, key: str, source_path: str, disk_format: str = "qcow2") -> tuple:

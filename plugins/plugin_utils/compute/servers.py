@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 import time
 import uuid
 from datetime import datetime
@@ -53,9 +52,10 @@ from ..catalog import quotas as quota_lib
 from ..catalog.resource import iso, require_name, string_dict
 from ..scheduler import NoValidHost as SchedulerNoValidHost
 from ..scheduler import SchedulerError, select_hosts
-from . import ComputeError, configdrive, networks, xmlgen
+from . import ComputeError, networks
 from . import driver as drv
-from .images import image_path, image_record, require_image
+from .drivers import Guest, Hypervisor, driver_for
+from .images import image_record, require_image
 
 GiB = 1024 ** 3
 STATUS_OF = {"active": "ACTIVE", "building": "BUILD", "stopped": "SHUTOFF", "paused": "PAUSED",
@@ -142,12 +142,12 @@ def service_row(tx, host: str) -> dict:
     return row
 
 
-def libvirt_host(service: dict) -> drv.LibvirtHost:
-    caps = service.get("capabilities") or {}
-    uri = service.get("libvirt_uri") or service.get("connection_uri") or "qemu:///system"
-    return drv.LibvirtHost(uri, virt_type=caps.get("virt_type", "qemu"),
-                           instances_pool=caps.get("instances_pool", drv.INSTANCES_POOL),
-                           images_pool=caps.get("images_pool", drv.IMAGES_POOL))
+def hypervisor_for(service: dict) -> Hypervisor:
+    """The one place the server service reaches a host: the driver for its hypervisor_type."""
+    return driver_for(service)
+
+
+libvirt_host = hypervisor_for  # the name networks.py and older callers use
 
 
 # -------------------------------------------------------------------- the record
@@ -432,7 +432,7 @@ class Servers:
             stale = [svc for svc in tx.all(select(tx.t.compute_services))
                      if svc["enabled"] and (svc["last_seen"] is None
                                             or (now - svc["last_seen"]).total_seconds() > stale_after)]
-        probes = {svc["host"]: drv._Background(lambda svc=svc: libvirt_host(svc).conn.getLibVersion())
+        probes = {svc["host"]: drv._Background(lambda svc=svc: hypervisor_for(svc).ping())
                   for svc in stale}
         deadline = time.monotonic() + timeout
         answered = []
@@ -540,66 +540,22 @@ class Servers:
 
     # ---------------------------------------------------------------- compute step
     def _build_on_host(self, service: dict, row: dict, image: dict, ports: list, key: Optional[dict]) -> None:
-        host = libvirt_host(service)
-        server_id = row["id"]
-        hostname = configdrive.hostname_for(row["name"])
-        instances_path = host.pool_path(host.instances_pool)
-        reservations = []
-        for port in ports:
-            # Realise the network here if this host does not have it yet (a host added later).
-            host.ensure_network(networks.network_spec(port))
-            if port["ip_address"] and port["enable_dhcp"]:
-                reservations.append((port["libvirt_network"],
-                                     {"mac": port["mac_address"], "ip": port["ip_address"],
-                                      "name": networks.dhcp_hostname(port["ip_address"])}))
-        # The DHCP reservations (each restarts the host's dnsmasq, ~1 s) are made while the disk,
-        # config drive and domain are prepared; the guest asks for its address seconds later.
-        dhcp = drv._Background(lambda: [host.add_dhcp_host(net, res) for net, res in reservations])
-        try:
-            self._prepare_and_spawn(host, row, image, ports, key, hostname, instances_path, server_id)
-        except BaseException:
-            try:
-                dhcp.result()
-            except Exception as exc:  # the build error is the one to report
-                self.log(f"DHCP reservation for {server_id} failed too: {exc}")
-            raise
-        dhcp.result()
+        host = hypervisor_for(service)
+        guest = Guest.from_catalog(row, image, ports, key, instance_name=self._free_instance_name(host, row))
 
-    def _prepare_and_spawn(self, host, row, image, ports, key, hostname, instances_path, server_id) -> None:
-        name = self._free_instance_name(host, row)
-        base, _copied = host.ensure_cached_image(image["checksum"], image_path(image), image["disk_format"])
-        size = max(row["root_gb"] * GiB, image["virtual_size"] or 0)
-        disk = host.create_overlay(f"{server_id}.disk", base, image["disk_format"], size)
-        md = configdrive.meta_data(
-            uuid=server_id, name=row["name"], hostname=hostname, availability_zone=row["availability_zone"] or "nova",
-            project_id=row["project_id"], public_keys={key["name"]: key["public_key"]} if key else {},
-            meta=row.get("metadata"))
-        nd = configdrive.network_data([
-            {"id": port["id"], "mac": port["mac_address"], "network_id": port["network_id"], "mtu": port["mtu"],
-             "ip": port["ip_address"], "cidr": port["cidr"], "gateway": port["gateway_ip"],
-             "dhcp": bool(port["enable_dhcp"]), "dns": port["dns_nameservers"]} for port in ports])
-        with tempfile.TemporaryDirectory(prefix="ministack-cd-") as tmp:
-            iso_path = configdrive.build(os.path.join(tmp, "disk.config"), md, row.get("user_data"), nd)
-            cd_path = host.upload_volume(host.instances_pool, f"{server_id}.config", iso_path)
-        spec = xmlgen.DomainSpec(
-            name=name, uuid=server_id, memory_mb=row["memory_mb"], vcpus=row["vcpus"], virt_type=host.virt_type,
-            disks=[xmlgen.Disk(disk, format="qcow2"),
-                   xmlgen.Disk(cd_path, format="raw", device="cdrom", bus="ide", target="hda")],
-            nics=[xmlgen.Nic(mac=port["mac_address"], network=port["libvirt_network"]) for port in ports],
-            console_log=os.path.join(instances_path, f"{server_id}.console.log"),
-            metadata={"name": row["name"], "project": row["project_id"], "flavor": row["flavor_id"],
-                      "image": row["image_id"]})
-        with self.catalog.begin() as tx:
-            _set(tx, server_id, task_state="spawning")
-        host.spawn(spec, timeout=float(self.params.get("timeout") or 180) if self.params.get("wait", True) else 5)
+        def spawning():
+            with self.catalog.begin() as tx:
+                _set(tx, row["id"], task_state="spawning")
 
-    def _free_instance_name(self, host: drv.LibvirtHost, row: dict) -> str:
+        host.build(guest, timeout=float(self.params.get("timeout") or 180) if self.params.get("wait", True) else 5,
+                   on_spawning=spawning)
+
+    def _free_instance_name(self, host: Hypervisor, row: dict) -> str:
         """instance-%08x from the catalog's number, unless the host already has a domain of that name
         for another server (a second catalog sharing the host): then the next free number."""
         number = row["instance_number"]
         while True:
-            uuid_on_host = host.domain_uuid(drv.instance_name(number))
-            if uuid_on_host is None or uuid_on_host == row["id"]:
+            if host.instance_name_free(drv.instance_name(number), row["id"]):
                 break
             with self.catalog.begin() as tx:
                 s = tx.t.servers

@@ -344,7 +344,19 @@ class ImagePropertiesFilter(BaseFilter):
         self.wanted = (canonical_arch(arch), canonical_hv_type(props.get("img_hv_type")),
                        canonical_vm_mode(props.get("hw_vm_mode")))
         self.version_required = props.get("img_hv_requested_version")
-        return any(self.wanted)
+        # An image that names no hypervisor is a disk image, QEMU's by default: it never lands on
+        # a container host (LXC), which cannot boot one. Nova would let it pass anywhere; here the
+        # default is explicit (image_properties_default_hypervisor_type; "" restores Nova's).
+        default = canonical_hv_type(self.config.get("image_properties_default_hypervisor_type"))
+        self.default_hv = default if default and not self.wanted[1] and not self.wanted[2] else None
+        containers = self.default_hv and any(self.container_host(h) for h in hosts)
+        return any(self.wanted) or bool(containers)
+
+    @classmethod
+    def container_host(cls, host):
+        """A host whose hypervisor runs containers only (vm_mode exe, as Nova reports LXC)."""
+        entries = cls.supported(host)
+        return bool(entries) and all(entry[2] == "exe" for entry in entries)
 
     @staticmethod
     def supported(host):
@@ -355,12 +367,16 @@ class ImagePropertiesFilter(BaseFilter):
             arch = (cpu_info.get("arch") if isinstance(cpu_info, dict) else None) or host.capabilities.get(
                 "cpu_arch") or "x86_64"
             hv_type = canonical_hv_type(host.hypervisor_type) or "qemu"
+            if hv_type == "lxc":  # containers: Nova's libvirt driver reports vm_mode exe for LXC
+                return [(canonical_arch(arch), "lxc", "exe")]
             hv_types = ("qemu", "kvm") if hv_type in ("qemu", "kvm") else (hv_type,)
             return [(canonical_arch(arch), hv, "hvm") for hv in hv_types]
         canonicals = (canonical_arch, canonical_hv_type, canonical_vm_mode)
         return [tuple(canonical(v) for canonical, v in zip(canonicals, entry)) for entry in supported]
 
     def host_passes(self, host, request):
+        if self.default_hv and self.container_host(host):
+            return any(entry[1] == self.default_hv for entry in self.supported(host))
         for entry in self.supported(host):
             if all(want is None or want in entry for want in self.wanted):
                 if not (self.version_required and host.hypervisor_version):
@@ -371,6 +387,10 @@ class ImagePropertiesFilter(BaseFilter):
 
     def reason(self, host, request):
         names = ("arch", "hypervisor_type", "vm_mode")
+        if self.default_hv and self.container_host(host):
+            offered = "; ".join("/".join(str(v) for v in entry) for entry in self.supported(host))
+            return (f"image names no hypervisor_type, so it is a {self.default_hv} disk image; host runs "
+                    f"containers only ({offered}): set the image property hypervisor_type for a container image")
         wanted = ", ".join(f"{n}={v}" for n, v in zip(names, self.wanted) if v)
         if self.version_required:
             wanted += f", hypervisor version {self.version_required}"

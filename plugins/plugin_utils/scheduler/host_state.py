@@ -54,6 +54,7 @@ DEFAULT_CONFIG = {
     "max_io_ops_per_host": 8,
     "max_instances_per_host": 50,
     "image_properties_default_architecture": None,
+    "image_properties_default_hypervisor_type": "qemu",
     "random_seed": None,
 }
 

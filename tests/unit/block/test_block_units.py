@@ -128,10 +128,10 @@ def test_ssh_runner_quotes_each_argument(monkeypatch):
             returncode, stdout, stderr = 0, "", ""
         return P()
 
-    monkeypatch.setattr(runner.subprocess, "run", fake_run)
-    runner.SSHRunner(host="b1", user="ops", sudo=True).run(["lvcreate", "-n", "a b;rm -rf /"])
+    monkeypatch.setattr("subprocess.run", fake_run)
+    runner.SSHRunner(host="b1", user="ops", become=True).run(["lvcreate", "-n", "a b;rm -rf /"])
     assert seen["argv"][-1] == "sudo -n lvcreate -n 'a b;rm -rf /'"
-    assert "ops@b1" in seen["argv"]
+    assert seen["argv"][-3:-1] == ["b1", "--"] and 'User="ops"' in seen["argv"]
 
 
 def test_ssh_runner_checks_host_keys_against_the_controller_file_unless_told_not_to(monkeypatch):
@@ -163,6 +163,16 @@ def test_lvm_names_escape_snapshot_prefix_and_refuse_paths():
         backends.LVMBackend(runner.LocalRunner(), lvm_type="thick")
     with pytest.raises(InvalidInput):
         backends.FileBackend(runner.LocalRunner(), "relative/dir")
+
+
+def test_initiator_address_is_the_compute_hosts_address():
+    from ansible_collections.ministack.cloud.plugins.plugin_utils.block import service
+
+    portal = {"target_ip": "10.0.0.12"}
+    assert service.initiator_address(portal, {"host_ip": "10.0.0.11"}) == "10.0.0.11"
+    # No host_ip recorded: where the controller reaches the host's libvirtd.
+    assert service.initiator_address(portal, {"libvirt_uri": "qemu+libssh://root@10.0.0.11/system?k=v"}) == "10.0.0.11"
+    assert service.initiator_address({"target_ip": "127.0.0.1"}, {"host_ip": "10.0.0.11"}) == "127.0.0.1"
 
 
 def test_an_image_reaches_a_remote_block_host_through_the_runner_and_is_removed_after(tmp_path):

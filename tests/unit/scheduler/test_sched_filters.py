@@ -292,6 +292,32 @@ def test_image_properties_reason():
     assert "ImagePropertiesFilter removed arm (image needs arch=x86_64; host supports aarch64/qemu/hvm)" in message
 
 
+LXC_HOSTS = [host("qemu1", hypervisor_type="QEMU"), host("lxc1", hypervisor_type="LXC")]
+
+
+@pytest.mark.parametrize(
+    ("image", "expected"),
+    [
+        (None, {"qemu1"}),  # no hypervisor named: a QEMU disk image, never on the container host
+        ({"properties": {}}, {"qemu1"}),
+        ({"properties": {"hypervisor_type": "lxc"}}, {"lxc1"}),  # a root filesystem tarball
+        ({"properties": {"img_hv_type": "LXC", "hw_vm_mode": "exe"}}, {"lxc1"}),
+        ({"properties": {"hypervisor_type": "qemu"}}, {"qemu1"}),
+    ],
+)
+def test_image_without_hypervisor_type_is_qemus(image, expected):
+    # Default filters: ImagePropertiesFilter is one of them.
+    assert passing(LXC_HOSTS, image=image) == expected
+
+
+def test_default_hypervisor_type_is_explicit_and_can_be_nova_again():
+    assert passing(LXC_HOSTS, image=None, config=only("ImagePropertiesFilter",
+                                                      image_properties_default_hypervisor_type="")) == {"qemu1", "lxc1"}
+    message = failure([LXC_HOSTS[1]], image={"properties": {}})
+    assert ("ImagePropertiesFilter removed lxc1 (image names no hypervisor_type, so it is a qemu disk image; host "
+            "runs containers only (x86_64/lxc/exe)") in message
+
+
 # ---------------------------------------------------------------- server groups
 
 

@@ -1,0 +1,62 @@
+# Copyright: ministack developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""One cache of libvirt connections for the whole controller process.
+
+Compute (domains, networks, pools) and block (secrets, disk hot-plug) talk to the same
+libvirtd of a host through the same connection, as nova-compute holds one connection per
+host. A connection that died (libvirtd restarted, SSH dropped) is replaced on next use.
+"""
+
+from __future__ import annotations
+
+try:
+    import libvirt
+
+    HAS_LIBVIRT = True
+    # libvirt prints every error to stderr by default; ministack raises them as exceptions.
+    libvirt.registerErrorHandler(lambda _ctx, _err: None, None)
+except ImportError:  # pragma: no cover - reported by connect()
+    libvirt = None
+    HAS_LIBVIRT = False
+
+_connections: dict = {}
+
+
+class ConnectError(Exception):
+    """libvirt could not be reached; the message names the URI."""
+
+
+def error_text(exc) -> str:
+    if libvirt is not None and isinstance(exc, libvirt.libvirtError):
+        return exc.get_error_message() or str(exc)
+    return str(exc)
+
+
+def connect(uri: str):
+    """A cached, live connection to the libvirtd at ``uri``."""
+    if not HAS_LIBVIRT:
+        raise ConnectError("The libvirt Python binding is missing on the controller: "
+                           "pip install libvirt-python (see requirements.txt).")
+    conn = _connections.get(uri)
+    if conn is not None:
+        try:
+            if conn.isAlive():
+                return conn
+        except libvirt.libvirtError:
+            pass
+        _connections.pop(uri, None)
+    try:
+        conn = libvirt.open(uri)
+    except libvirt.libvirtError as exc:
+        raise ConnectError(f"Cannot connect to the hypervisor at {uri}: {error_text(exc)}") from exc
+    _connections[uri] = conn
+    return conn
+
+
+def disconnect_all() -> None:
+    for uri in list(_connections):
+        conn = _connections.pop(uri)
+        try:
+            conn.close()
+        except Exception:
+            pass
