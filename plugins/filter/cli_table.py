@@ -40,10 +40,18 @@ def _render(headers: list[str], rows: list[list], right: list[bool]) -> str:
     rule = "+" + "+".join("-" * (w + 2) for w in widths) + "+"
 
     def line(values, align_right):
-        parts = []
-        for text, width, is_right in zip(values, widths, align_right):
-            parts.append(" " + (text.rjust(width) if is_right else text.ljust(width)) + " ")
-        return "|" + "|".join(parts) + "|"
+        # A cell with newlines spans several text lines, the other cells blank below their
+        # first line, as cliff (prettytable) prints volumes_attached and the like.
+        split = [text.splitlines() or [""] for text in values]
+        height = max(len(lines) for lines in split)
+        printed = []
+        for n in range(height):
+            parts = []
+            for lines, width, is_right in zip(split, widths, align_right):
+                text = lines[n] if n < len(lines) else ""
+                parts.append(" " + (text.rjust(width) if is_right else text.ljust(width)) + " ")
+            printed.append("|" + "|".join(parts) + "|")
+        return "\n".join(printed)
 
     out = [rule, line(headers, right), rule]
     for row in cells:

@@ -120,9 +120,15 @@ volume:
       type: int
       sample: 1
     status:
-      description: Cinder's status (creating, available, in-use, error, ...).
+      description: >-
+        Cinder's status (creating, available, attaching, in-use, detaching, extending, deleting, error).
+        The in-between ones show while another run does the host work.
       type: str
       sample: available
+    status_reason:
+      description: Why the volume is in C(error) (the failure, or the run that was interrupted); null otherwise.
+      type: str
+      sample: null
     attachments:
       description: Attachments (server_id, device, attachment_id, host_name, attached_at).
       type: list

@@ -85,6 +85,10 @@ snapshot:
       description: Cinder's snapshot status.
       type: str
       sample: available
+    status_reason:
+      description: Why the snapshot is in C(error); null otherwise.
+      type: str
+      sample: null
     volume_id:
       description: The volume it was taken from.
       type: str

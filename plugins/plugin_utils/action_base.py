@@ -16,8 +16,10 @@ argument_spec (one message naming the field); opens the catalog chosen by the op
 ``catalog`` (module_defaults group ``ministack.cloud.catalog``), else the task var
 ``ministack_catalog``, else $MINISTACK_CATALOG, else ``<inventory_dir>/.ministack/catalog.db``,
 else ``~/.ministack/catalog.db``; hands the resources the operator's key (option ``secret_key``,
-else the var ``ministack_secret_key``) as ``context["secret_key"]``; runs the resource's read-compare-apply in one write
-transaction (rolled back in check mode) or, for info modules, in a read snapshot; turns any
+else the var ``ministack_secret_key``) as ``context["secret_key"]``; settles what killed runs
+left (``catalog.tasks``); runs the resource's read-compare-apply in one write transaction
+(rolled back in check mode) or, for info modules, in a read snapshot, with the host work after
+it and no lock held (``workflow.execute``, the transaction rule); turns any
 catalog error into one failure message; returns the diff only in diff mode; and strips
 every no_log value from the result.
 """
@@ -30,7 +32,9 @@ from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.parameters import remove_values
 from ansible.plugins.action import ActionBase
 
-from .catalog import CatalogError, open_catalog
+from . import workflow
+from .catalog import open_catalog, tasks
+from .errors import MinistackError
 
 _MODULES = "ansible_collections.ministack.cloud.plugins.modules."
 
@@ -96,8 +100,10 @@ class CatalogAction(ActionBase):
             url, base_dir = catalog_location(task_vars, self._templar, catalog_option)
             catalog = open_catalog(url, base_dir=base_dir)
             self._display.vvv(f"ministack catalog: {catalog.display_url}", host=task_vars.get("inventory_hostname"))
+            # A run that was killed left its in-between statuses: settle them first.
+            settled = [] if check_mode else tasks.settle_stale(catalog)
             outcome = self._execute(catalog, resource, check_mode)
-        except CatalogError as err:
+        except MinistackError as err:  # the one root: catalog, scheduler, block, ... as worded
             result.update(failed=True, msg=str(err))
             return remove_values(result, no_log_values)
         result.update(outcome)
@@ -105,6 +111,8 @@ class CatalogAction(ActionBase):
             result.pop("diff", None)
         if resource.warnings:
             result.setdefault("warnings", []).extend(resource.warnings)
+        if settled:
+            result.setdefault("warnings", []).extend(f"Settled {why}" for why in settled)
         if resource.hide_result:
             # A secret handed out once (a generated private key): the registered variable
             # keeps it, the output and logs show "censored".
@@ -113,13 +121,4 @@ class CatalogAction(ActionBase):
 
     @staticmethod
     def _execute(catalog, resource, check_mode: bool) -> dict:
-        if resource.read_only:
-            with catalog.read() as tx:
-                return resource.run(tx)
-        try:
-            with catalog.begin(dry_run=check_mode) as tx:
-                outcome = resource.run(tx)
-        except BaseException:
-            resource.rolled_back()
-            raise
-        return outcome
+        return workflow.execute(catalog, resource, check_mode)

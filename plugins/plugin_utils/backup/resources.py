@@ -262,15 +262,17 @@ class VolumeBackupRestore(_BackupResource):
                     "(deleted from the object store?). Nothing was changed.")
         restore_id = str(uuid.uuid4())
         volume_resource = None
+        if volume is None:
+            from ..block.resources import Volume
+
+            volume_resource = Volume({"name": target_name, "size": backup["size"],
+                                      "description": f"restored from backup {backup['name'] or backup['id']}",
+                                      "project": p.get("project")}, check_mode=self.check_mode,
+                                     context=self.context)
+            volume_resource.measure(catalog)  # the block hosts' free space, with no lock held
         try:
             with catalog.begin(dry_run=self.check_mode) as tx:
                 if volume is None:
-                    from ..block.resources import Volume
-
-                    volume_resource = Volume({"name": target_name, "size": backup["size"],
-                                              "description": f"restored from backup {backup['name'] or backup['id']}",
-                                              "project": p.get("project")}, check_mode=self.check_mode,
-                                             context=self.context)
                     volume_resource.run(tx)
                     volume = service.find_volume(tx, target_name, project["id"])
                 else:
@@ -295,6 +297,11 @@ class VolumeBackupRestore(_BackupResource):
             if volume_resource is not None:
                 volume_resource.rolled_back()
             raise
+        if volume_resource is not None:
+            from ..workflow import run_job
+
+            for job in volume_resource.jobs:  # the new volume's LV, made with no catalog lock held
+                run_job(catalog, job)
         service.run_restore(catalog, backup, links, volume, restore_id, store, timeout)
         with catalog.read() as tx:
             return self._result(tx, True, service.get_backup(tx, backup["id"]), volume)

@@ -4,8 +4,10 @@
 
 from __future__ import annotations
 
+from ..errors import MinistackError
 
-class BlockError(Exception):
+
+class BlockError(MinistackError):
     """A block operation failed; the message is meant for the user as-is."""
 
 

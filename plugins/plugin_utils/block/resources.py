@@ -3,10 +3,14 @@
 """Catalog resources of the block modules: volume, volume_snapshot, server_volume,
 volume_service and their _info companions (catalog.resource.Resource subclasses).
 
-Host work (lvcreate, tgt-admin, libvirt hot-plug) runs inside the module's write
-transaction, each step registering its undo with ``on_rollback``: if a later step or the
-commit fails, the LV, the target and the libvirt secret are removed again, so a failed task
-leaves nothing half-made. In check mode nothing runs on any host.
+The transaction rule (docs/architecture.md): transaction 1 validates and records the
+in-between status (``creating``, ``extending``, ``deleting``, ``attaching``, ``detaching``)
+with a task naming this run as owner; the host work (lvcreate, tgt-admin, libvirt hot-plug)
+runs after the commit with no catalog lock, each step registering its undo; transaction 2
+records the outcome. A failure runs every undo step and leaves the status ``error`` with the
+reason in ``status_reason`` (a failed attach whose undo succeeded leaves it ``available``).
+Another playbook meanwhile sees the in-between status and Cinder's refusals. In check mode
+nothing runs on any host.
 """
 
 from __future__ import annotations
@@ -31,6 +35,25 @@ from .errors import BlockError, NoValidBackend
 
 DEFAULT_TYPE = "__DEFAULT__"
 DELETABLE = ("available", "error", "error_restoring", "error_extending", "error_managing")
+#: statuses that only a run in progress shows (a killed run's is settled to error)
+IN_BETWEEN = ("creating", "extending", "deleting", "attaching", "detaching")
+
+
+def _status_abandon(table, row_id, **values):
+    return {"table": table, "id": row_id, "values": {"status": "error", "status_reason": "{reason}", **values}}
+
+
+def _set_status(tx, table, row_id, **values):
+    t = tx.tables[table]
+    values.setdefault("updated_at", tx.now())
+    tx.execute(update(t).where(t.c.id == row_id).values(**values))
+
+
+def _failed_to(table, row_id, status="error"):
+    """failed(tx, reason, undone) of a host work: the row takes ``status`` with the reason."""
+    def failed(tx, reason, _undone):
+        _set_status(tx, table, row_id, status=status, status_reason=reason)
+    return failed
 
 
 def _fail(err):
@@ -93,6 +116,7 @@ def volume_record(tx, row):
         "source_volid": row.get("source_volid"),
         "image_id": row.get("image_id"),
         "status": row["status"],
+        "status_reason": row.get("status_reason"),
         "type": row.get("volume_type") or DEFAULT_TYPE,
         "updated_at": iso(row.get("updated_at")),
         "user_id": None,
@@ -121,6 +145,7 @@ def snapshot_record(row):
         "properties": dict(row.get("metadata") or {}),
         "size": row["size"],
         "status": row["status"],
+        "status_reason": row.get("status_reason"),
         "updated_at": iso(row.get("updated_at")),
         "volume_id": row["volume_id"],
     }
@@ -151,7 +176,36 @@ class Volume(_BlockResource):
         row = _by_name_or_id(tx, t, self.params["name"], project["id"], "volume",
                              live=t.c.status != "deleted")
         self._row = row
+        if row is not None and row["status"] in IN_BETWEEN:
+            self.busy(tx, "volume", row["id"])
         return volume_record(tx, row) if row else None
+
+    def measure(self, catalog):
+        """Before transaction 1 (no lock held): the free space the scheduler or an extend
+        needs, measured on the block hosts and recorded in short transactions."""
+        if self.check_mode:
+            return  # the figures last recorded serve a preview
+        with catalog.read() as tx:
+            current = self.find(tx)
+            self.wait_for = None
+            if self.params.get("state") == "absent" or self.params.get("snapshot"):
+                return
+            if current is None:
+                rows = [r for r in service.services(tx) if r.get("enabled", True)]
+            elif (self.params.get("size") or 0) > current["size"]:
+                rows = [r for r in [service.service_by_host(tx, current["host"])] if r]
+            else:
+                return
+        self._capacity = {}
+        for row in rows:
+            try:
+                self._capacity[row["host"]] = service.host_backend(row).capacity()
+            except Exception:  # an unreachable host keeps its old figures and turns 'down'
+                continue
+        if self._capacity:
+            with catalog.begin() as tx:
+                for host, capacity in self._capacity.items():
+                    service.record_capacity(tx, host, capacity)
 
     def desired(self, tx, current):
         p = self.params
@@ -237,11 +291,8 @@ class Volume(_BlockResource):
             zone = source_volume["availability_zone"]
         else:
             now = tx.now()
-            candidates = []
-            for row in all_services:
-                if row.get("enabled", True):
-                    row = service.refresh_capacity(tx, row)
-                candidates.append(service.service_record(row, now=now, down_time=service_down_time()))
+            candidates = [service.service_record(row, now=now, down_time=service_down_time())
+                          for row in all_services]
             try:
                 picked = scheduler.schedule(candidates, size, availability_zone=p.get("availability_zone"),
                                             backend_name=None if volume_type in (None, DEFAULT_TYPE) else volume_type)
@@ -253,31 +304,36 @@ class Volume(_BlockResource):
         now = tx.now()
         tx.execute(insert(tx.t.volumes), {
             "id": volume_id, "name": desired["name"], "project_id": project["id"], "size": size,
-            "status": "available", "attach_status": "detached", "availability_zone": zone,
+            "status": "available" if self.check_mode else "creating", "attach_status": "detached",
+            "availability_zone": zone,
             "host": chosen["host"], "volume_type": volume_type,
             "bootable": (p.get("bootable") if p.get("bootable") is not None else image is not None),
             "description": desired.get("description"), "metadata": desired.get("properties") or {},
             "snapshot_id": snap["id"] if snap else None, "image_id": image["id"] if image else None,
             "created_at": now,
         })
-        if self.check_mode:
-            return
         backend = service.host_backend(chosen)
         name = VOLUME_NAME.format(volume_id)
-        try:
+
+        def work(undo):
+            undo.add(f"removing {name} on {chosen['host']}", lambda: backend.exists(name) and backend.delete(name))
             if snap is not None:
                 backend.create_from_snapshot(SNAPSHOT_NAME.format(snap["id"]), name, size)
             else:
                 backend.create(name, size)
-            self.on_rollback(lambda: backend.delete(name))
             if image is not None:
                 # the image file is the controller's: a remote block host gets a staged copy
                 with backend.image_on_host(image["location"][len("file://"):]) as image_path:
                     backend.copy_image(image_path, image.get("disk_format") or "raw", name)
-        except BlockError as err:
-            if backend.exists(name):
-                backend.delete(name)
-            raise _fail(err) from None
+
+        def done(tx):
+            # Only from `creating`: a caller may have moved it on meanwhile (restoring-backup).
+            t = tx.t.volumes
+            tx.execute(update(t).where(t.c.id == volume_id, t.c.status == "creating").values(
+                status="available", status_reason=None, updated_at=tx.now()))
+
+        self.host_work(tx, "volume", volume_id, "creating", work, _failed_to("volumes", volume_id), done=done,
+                       abandon=[_status_abandon("volumes", volume_id)])
 
     # -- update ------------------------------------------------------------------------
     def update(self, tx, current, desired, changes):
@@ -290,17 +346,21 @@ class Volume(_BlockResource):
             delta = changes["size"] - row["size"]
             check_quota(tx, row["project_id"], gigabytes=delta, per_volume_gigabytes=changes["size"])
             svc = _service_for(tx, row["host"])
-            if not self.check_mode:
-                backend = service.host_backend(svc)
-                capacity = backend.capacity()
-                if not capacity["thin_provisioning"] and delta > capacity["free_capacity_gb"]:
-                    raise InvalidInput("size", f"Insufficient free space for volume extend on {row['host']} "
-                                               f"(requested / avail): {delta}/{capacity['free_capacity_gb']}")
-                try:
-                    backend.extend(VOLUME_NAME.format(row["id"]), changes["size"])
-                except BlockError as err:
-                    raise _fail(err) from None
-            values["size"] = changes["size"]
+            capacity = getattr(self, "_capacity", {}).get(row["host"]) or svc
+            if not capacity.get("thin_provisioning") and delta > (capacity.get("free_capacity_gb") or 0):
+                raise InvalidInput("size", f"Insufficient free space for volume extend on {row['host']} "
+                                           f"(requested / avail): {delta}/{capacity.get('free_capacity_gb')}")
+            if self.check_mode:
+                values["size"] = changes["size"]
+            else:
+                backend, new_size = service.host_backend(svc), changes["size"]
+                values["status"] = "extending"
+                self.host_work(tx, "volume", row["id"], "extending",
+                               lambda _undo: backend.extend(VOLUME_NAME.format(row["id"]), new_size),
+                               _failed_to("volumes", row["id"]),
+                               done=lambda tx: _set_status(tx, "volumes", row["id"], status="available",
+                                                           size=new_size, status_reason=None),
+                               abandon=[_status_abandon("volumes", row["id"])])
         if "description" in changes:
             values["description"] = changes["description"]
         if "bootable" in changes:
@@ -323,18 +383,21 @@ class Volume(_BlockResource):
         if snaps:
             raise InvalidInput("state", f"Invalid volume: Volume still has {snaps} dependent snapshots. "
                                         "Delete them first.")
-        tx.execute(delete(tx.t.volumes).where(tx.t.volumes.c.id == row["id"]))
-        if self.check_mode or not row.get("host"):
+        svc = service.service_by_host(tx, row["host"]) if row.get("host") else None
+        if self.check_mode or svc is None:
+            if row.get("host") and svc is None:
+                self.warnings.append(f"Volume service {row['host']} is gone: nothing was removed on a host.")
+            tx.execute(delete(tx.t.volumes).where(tx.t.volumes.c.id == row["id"]))
             return
-        svc = service.service_by_host(tx, row["host"])
-        if svc is None:
-            self.warnings.append(f"Volume service {row['host']} is gone: nothing was removed on a host.")
-            return
-        try:
+        _set_status(tx, "volumes", row["id"], status="deleting")
+
+        def work(_undo):
             service.host_target(svc).unexport(row["id"])
             service.host_backend(svc).delete(VOLUME_NAME.format(row["id"]))
-        except BlockError as err:
-            raise _fail(err) from None
+
+        self.host_work(tx, "volume", row["id"], "deleting", work, _failed_to("volumes", row["id"]),
+                       done=lambda tx: tx.execute(delete(tx.t.volumes).where(tx.t.volumes.c.id == row["id"])),
+                       abandon=[_status_abandon("volumes", row["id"])])
 
 
 class VolumeInfo(_BlockResource):
@@ -363,6 +426,8 @@ class VolumeSnapshot(_BlockResource):
         t = tx.t.snapshots
         row = _by_name_or_id(tx, t, self.params["name"], project["id"], "snapshot", live=t.c.status != "deleted")
         self._row = row
+        if row is not None and row["status"] in IN_BETWEEN:
+            self.busy(tx, "snapshot", row["id"])
         return snapshot_record(row) if row else None
 
     def desired(self, tx, current):
@@ -398,21 +463,22 @@ class VolumeSnapshot(_BlockResource):
         snap_id = str(uuid.uuid4())
         tx.execute(insert(tx.t.snapshots), {
             "id": snap_id, "name": desired["name"], "project_id": volume["project_id"], "volume_id": volume["id"],
-            "size": volume["size"], "status": "available", "progress": "100%",
+            "size": volume["size"], "status": "available" if self.check_mode else "creating",
+            "progress": "100%" if self.check_mode else "0%",
             "description": desired.get("description"), "metadata": desired.get("properties") or {},
             "created_at": tx.now(),
         })
-        if self.check_mode:
-            return
         backend = service.host_backend(_service_for(tx, volume["host"]))
         name = SNAPSHOT_NAME.format(snap_id)
-        try:
+
+        def work(undo):
+            undo.add(f"removing {name}", lambda: backend.exists(name) and backend.delete_snapshot(name))
             backend.snapshot(VOLUME_NAME.format(volume["id"]), name, volume["size"])
-        except BlockError as err:
-            if backend.exists(name):
-                backend.delete_snapshot(name)
-            raise _fail(err) from None
-        self.on_rollback(lambda: backend.delete_snapshot(name))
+
+        self.host_work(tx, "snapshot", snap_id, "creating", work, _failed_to("snapshots", snap_id),
+                       done=lambda tx: _set_status(tx, "snapshots", snap_id, status="available", progress="100%",
+                                                   status_reason=None),
+                       abandon=[_status_abandon("snapshots", snap_id)])
 
     def update(self, tx, current, desired, changes):
         values = {"updated_at": tx.now()}
@@ -433,13 +499,19 @@ class VolumeSnapshot(_BlockResource):
         if dependents and backend_kind == "lvm" and (svc.get("backend_config") or {}).get("lvm_type") == "thin":
             raise InvalidInput("state", f"Snapshot {current['id']} has {dependents} dependent volumes on a thin "
                                         "pool; delete them first.")
-        tx.execute(delete(tx.t.snapshots).where(tx.t.snapshots.c.id == current["id"]))
+        if current["status"] in IN_BETWEEN:
+            raise InvalidInput("state", f"Invalid snapshot: Snapshot {current['id']} status must be available or "
+                                        f"error, but it is {current['status']}.")
         if self.check_mode or svc is None:
+            tx.execute(delete(tx.t.snapshots).where(tx.t.snapshots.c.id == current["id"]))
             return
-        try:
-            service.host_backend(svc).delete_snapshot(SNAPSHOT_NAME.format(current["id"]))
-        except BlockError as err:
-            raise _fail(err) from None
+        _set_status(tx, "snapshots", current["id"], status="deleting")
+        snap_id = current["id"]
+        self.host_work(tx, "snapshot", snap_id, "deleting",
+                       lambda _undo: service.host_backend(svc).delete_snapshot(SNAPSHOT_NAME.format(snap_id)),
+                       _failed_to("snapshots", snap_id),
+                       done=lambda tx: tx.execute(delete(tx.t.snapshots).where(tx.t.snapshots.c.id == snap_id)),
+                       abandon=[_status_abandon("snapshots", snap_id)])
 
 
 class VolumeSnapshotInfo(_BlockResource):
@@ -506,6 +578,8 @@ class ServerVolume(_BlockResource):
         self._att = row
         if row is None:
             return None
+        if row["status"] in IN_BETWEEN:
+            self.busy(tx, "volume", self._vol["id"])
         return self._record(row)
 
     @staticmethod
@@ -568,58 +642,103 @@ class ServerVolume(_BlockResource):
         target = service.host_target(svc)
         user, secret = targets.generate_chap()
         path = service.host_backend(svc).path(VOLUME_NAME.format(volume["id"]))
-        try:
-            info = target.export(volume["id"], path, user, secret, initiator_names=[initiator],
-                                 initiator_addresses=[service.initiator_address(svc, compute)])
-            self.on_rollback(lambda: target.unexport(volume["id"]))
-            device = attacher.attach(self._domain_name(server), volume["id"], info, secret, device=device,
-                                     initiator=initiator)
-            self.on_rollback(lambda: attacher.detach(self._domain_name(server), volume["id"]))
-        except BlockError as err:
-            target.unexport(volume["id"])
-            raise _fail(err) from None
-        self._insert(tx, server, volume, compute, device, info, f"CHAP {user} {secrets.encrypt(key, secret)}")
+        attachment_id = self._insert(tx, server, volume, compute, device, None, None, status="attaching")
+        made = {}
 
-    def _insert(self, tx, server, volume, compute, device, info, auth):
+        def work(undo):
+            undo.add(f"removing the target of volume {volume['id']}", lambda: target.unexport(volume["id"]))
+            made["info"] = target.export(volume["id"], path, user, secret, initiator_names=[initiator],
+                                         initiator_addresses=[service.initiator_address(svc, compute)])
+            undo.add(f"unplugging volume {volume['id']} from server {server['id']}",
+                     lambda: attacher.detach(self._domain_name(server), volume["id"]))
+            made["device"] = attacher.attach(self._domain_name(server), volume["id"], made["info"], secret,
+                                             device=device, initiator=initiator)
+
+        def done(tx):
+            info = made["info"]
+            connection = {k: v for k, v in info.items() if k != "provider_location"}
+            connection["initiator"] = initiator
+            _set_status(tx, "attachments", attachment_id, status="attached", device=made["device"],
+                        connection_info=connection)
+            _set_status(tx, "volumes", volume["id"], status="in-use", attach_status="attached", status_reason=None,
+                        provider_location=info.get("provider_location"),
+                        provider_auth=f"CHAP {user} {secrets.encrypt(key, secret)}")
+
+        def failed(tx, reason, undone):
+            # Nothing half-made: a cleanly undone attach leaves the volume as it was.
+            if undone:
+                tx.execute(delete(tx.t.attachments).where(tx.t.attachments.c.id == attachment_id))
+                _set_status(tx, "volumes", volume["id"], status="available", attach_status="detached",
+                            status_reason=reason)
+            else:
+                _set_status(tx, "attachments", attachment_id, status="error_attaching")
+                _set_status(tx, "volumes", volume["id"], status="error", status_reason=reason)
+
+        self.host_work(tx, "volume", volume["id"], "attaching", work, failed, done=done, abandon=[
+            _status_abandon("volumes", volume["id"]),
+            {"table": "attachments", "id": attachment_id, "values": {"status": "error_attaching"}}])
+
+    def _insert(self, tx, server, volume, compute, device, info, auth, status="attached"):
         now = tx.now()
         connection = {k: v for k, v in (info or {}).items() if k != "provider_location"}
         connection["initiator"] = attach_mod.initiator_name(compute["host"])
+        attachment_id = str(uuid.uuid4())
         tx.execute(insert(tx.t.attachments), {
-            "id": str(uuid.uuid4()), "volume_id": volume["id"], "server_id": server["id"], "host": compute["host"],
-            "device": device, "attach_mode": "rw", "status": "attached", "connection_info": connection,
+            "id": attachment_id, "volume_id": volume["id"], "server_id": server["id"], "host": compute["host"],
+            "device": device, "attach_mode": "rw", "status": status, "connection_info": connection,
             "created_at": now,
         })
         tx.execute(update(tx.t.volumes).where(tx.t.volumes.c.id == volume["id"]).values(
-            status="in-use", attach_status="attached", updated_at=now,
+            status="in-use" if status == "attached" else status, attach_status=status, updated_at=now,
             provider_location=(info or {}).get("provider_location"), provider_auth=auth))
+        return attachment_id
 
     def update(self, tx, current, desired, changes):  # pragma: no cover - nothing is compared
         pass
 
     def delete(self, tx, current):
+        volume = self._vol
+        if self._att["status"] in IN_BETWEEN:
+            raise InvalidInput("state", f"Invalid volume: Unable to detach volume. Volume status must be 'in-use' "
+                                        f"and attach_status must be 'attached' to detach (volume {volume['id']} is "
+                                        f"{self._att['status']}).")
         plan = attachments.plan_for_attachment(tx, current["attachment_id"])
-        attachments.free(tx, [plan])
         if self.check_mode:
+            attachments.free(tx, [plan])
             return
+        _set_status(tx, "attachments", current["attachment_id"], status="detaching")
+        _set_status(tx, "volumes", volume["id"], status="detaching")
         gone = self._srv.get("vm_state") == "deleted"
-        try:
-            attachments.raise_failures(f"Detaching volume {self._vol['id']} failed",
+
+        def work(_undo):
+            attachments.raise_failures(f"Detaching volume {volume['id']} failed",
                                        attachments.release_on_hosts([plan], self.context, domain_gone=gone))
-        except BlockError as err:
-            raise _fail(err) from None
 
-    def outcome(self, changed, before, after):
-        result = super().outcome(changed, before, after)
-        # volumes_attached as the server shows it, and the volume as it is now.
-        return result
+        def failed(tx, reason, _undone):
+            _set_status(tx, "attachments", current["attachment_id"], status="error_detaching")
+            _set_status(tx, "volumes", volume["id"], status="error", status_reason=reason)
 
-    def run(self, tx):
-        outcome = super().run(tx)
+        self.host_work(tx, "volume", volume["id"], "detaching", work, failed,
+                       done=lambda tx: attachments.free(tx, [plan]), abandon=[
+                           _status_abandon("volumes", volume["id"]),
+                           {"table": "attachments", "id": current["attachment_id"],
+                            "values": {"status": "error_detaching"}}])
+
+    def _volume_and_attached(self, tx, outcome):
+        # The volume as it is now, and volumes_attached as the server shows it.
         vol = tx.one_or_none(select(tx.t.volumes).where(tx.t.volumes.c.id == self._vol["id"]))
         outcome["volume"] = volume_record(tx, vol)
         outcome["volumes_attached"] = [{"id": a["volume_id"]} for a in tx.all(
             select(tx.t.attachments).where(tx.t.attachments.c.server_id == self._srv["id"]))]
+
+    def run(self, tx):
+        outcome = super().run(tx)
+        self._volume_and_attached(tx, outcome)
         return outcome
+
+    def report(self, tx, outcome):
+        super().report(tx, outcome)
+        self._volume_and_attached(tx, outcome)
 
 
 def _connection(value):
@@ -679,14 +798,24 @@ class VolumeService(_BlockResource):
             "connection": cfg["connection"], "backend_config": cfg["backend_config"],
         }
 
-    def _measure(self, tx, values):
-        if self.check_mode:
-            return {}
+    def measure(self, catalog):
+        """Before transaction 1 (no lock held): the backend's capacity, measured on the host."""
+        self._measured = None
+        if self.check_mode or (self.params.get("state") or "present") == "absent":
+            return
+        values = self._values(self.desired(None, None))
         try:
-            capacity = service.host_backend(values).capacity()
+            self._measured = service.host_backend(values).capacity()
         except BlockError as err:
-            raise InvalidInput("backend_config", f"cannot measure the backend on {values['host']}: {err}") from None
-        return dict(capacity, capacity_gb=int(capacity["total_capacity_gb"]), last_seen=tx.now())
+            self._measured = err
+
+    def _measure(self, tx, values):
+        measured = getattr(self, "_measured", None)
+        if self.check_mode or measured is None:
+            return {}
+        if isinstance(measured, Exception):
+            raise InvalidInput("backend_config", f"cannot measure the backend on {values['host']}: {measured}")
+        return dict(measured, capacity_gb=int(measured["total_capacity_gb"]), last_seen=tx.now())
 
     def create(self, tx, desired):
         values = self._values(desired)
@@ -710,9 +839,11 @@ class VolumeService(_BlockResource):
     def run(self, tx):
         outcome = super().run(tx)
         # A run that changes nothing still refreshes the capacity: that is the heartbeat.
-        if self.params.get("state", "present") == "present" and not outcome["changed"] and not self.check_mode:
-            row = service.service_by_host(tx, self.params["host"])
-            fresh = service.refresh_capacity(tx, row)
+        measured = getattr(self, "_measured", None)
+        if self.params.get("state", "present") == "present" and not outcome["changed"] and not self.check_mode \
+                and isinstance(measured, dict):
+            service.record_capacity(tx, self.params["host"], measured)
+            fresh = service.service_by_host(tx, self.params["host"])
             outcome["service"] = service.service_record(fresh, now=tx.now())
         if outcome.get("service"):
             outcome["service"].pop("_config", None)

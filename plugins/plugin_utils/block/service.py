@@ -80,23 +80,6 @@ def service_by_host(tx, host):
     return tx.one_or_none(select(t).where(t.c.host == host))
 
 
-def refresh_capacity(tx, service):
-    """Measure a host's capacity now (one vgs/df) and record it; returns the updated row.
-
-    A host that cannot be reached keeps its old figures and is not touched, so it turns
-    'down' after service_down_time, as a silent cinder-volume does.
-    """
-    try:
-        capacity = host_backend(service).capacity()
-    except Exception:
-        return service
-    values = dict(capacity, last_seen=tx.now())
-    if tx.writable:
-        t = tx.t.volume_services
-        tx.execute(update(t).where(t.c.id == service["id"]).values(**values))
-    return {**service, **values}
-
-
 def initiator_address(service, compute_service):
     """Where the compute host's QEMU connects from, as the target sees it."""
     portal = service.get("target_ip") or "127.0.0.1"
@@ -110,3 +93,9 @@ def initiator_address(service, compute_service):
 
     remote = urlsplit(compute_service.get("libvirt_uri") or "").hostname
     return remote or portal
+
+
+def record_capacity(tx, host, capacity):
+    """Record a capacity measured outside the transaction (the host was reached now)."""
+    t = tx.t.volume_services
+    tx.execute(update(t).where(t.c.host == host).values(**capacity, last_seen=tx.now()))

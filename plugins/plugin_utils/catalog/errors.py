@@ -9,8 +9,10 @@ Nova and Cinder where they have an equivalent message.
 
 from __future__ import annotations
 
+from ..errors import MinistackError
 
-class CatalogError(Exception):
+
+class CatalogError(MinistackError):
     """Base class: a request the catalog refused. ``str(err)`` is the user's message."""
 
 

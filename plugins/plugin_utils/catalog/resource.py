@@ -7,8 +7,14 @@ update or delete it; ``run(tx)`` does the rest. Check mode runs the very same co
 transaction that is rolled back (``catalog.begin(dry_run=True)``), so ``changed`` and the
 diff are exactly what a real run would give, and nothing is kept.
 
-Work outside the database (writing a file) must look at ``self.check_mode`` and register
-an undo step with ``self.on_rollback(fn)``: it runs if the transaction does not commit.
+Work outside the database that is quick and local (writing a file) may run inside the
+transaction: it must look at ``self.check_mode`` and register an undo step with
+``self.on_rollback(fn)``, which runs if the transaction does not commit.
+
+Host work (anything that reaches a host, or may take long) never runs inside it: the
+resource records its in-between status and calls ``self.host_work(...)``, and the runner
+(``plugin_utils/workflow.py``) runs the work after the commit, with no catalog lock held,
+then the outcome in a short transaction of its own (the transaction rule).
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from __future__ import annotations
 import unicodedata
 from datetime import datetime
 
+from . import tasks
 from .errors import InvalidInput
 
 #: Nova's db.MAX_INT: the largest whole number an API field takes (and what SQL INTEGER holds).
@@ -46,6 +53,10 @@ class Resource:
         self.hide_result = False  # set when the result carries a secret handed out once
         self.warnings: list[str] = []
         self._undo: list = []
+        #: host work queued by transaction 1: (task id, work(undo), done(tx), failed(tx, reason, undone))
+        self.jobs: list = []
+        #: (kind, id) when find() met the resource in another live run's in-between status
+        self.wait_for: tuple | None = None
 
     # -- to implement ---------------------------------------------------------------
     def find(self, tx) -> dict | None:
@@ -106,6 +117,34 @@ class Resource:
         if record is None:
             return {}
         return {k: v for k, v in record.items() if k not in ("created_at", "updated_at")}
+
+    def host_work(self, tx, kind: str, resource_id: str, action: str, work, failed, done=None,
+                  abandon: list | None = None, ttl: float = tasks.DEFAULT_TTL_S) -> None:
+        """Queue host work to run after this transaction commits (not in check mode).
+
+        ``work(undo)`` runs with no catalog lock and registers its undo steps with
+        ``undo.add(what, fn)``; ``done(tx)`` records success, ``failed(tx, reason, undone)``
+        records failure after every undo step ran (``undone``: all of them succeeded).
+        ``abandon`` says what the resource becomes if this process dies before either."""
+        if self.check_mode:
+            return
+        task_id = tasks.begin(tx, kind, resource_id, action, list(abandon or []), ttl)
+        self.jobs.append((task_id, work, done, failed))
+
+    def busy(self, tx, kind: str, resource_id: str) -> bool:
+        """True (and the runner waits before reporting) when a live task works on it."""
+        running = [t for t in tasks.active(tx, kind, resource_id) if t not in tasks.stale(tx)]
+        if running:
+            self.wait_for = (kind, resource_id)
+        return bool(running)
+
+    def report(self, tx, outcome: dict) -> None:
+        """After the host work: the result shows the resource as it ended up."""
+        if (self.params.get("state") or "present") == "absent":
+            return
+        after = self.find(tx)
+        outcome[self.result_key] = after
+        outcome["diff"]["after"] = self.for_diff(after)
 
     def on_rollback(self, step) -> None:
         self._undo.append(step)

@@ -24,6 +24,7 @@ except ImportError:
 from ..catalog import Conflict, InvalidInput, NotFound, find_project
 from ..catalog.resource import Resource, iso, require_int, require_name
 from . import xmlgen
+from .hosts import libvirt_host
 
 MODES = ("nat", "isolated", "bridged")
 # libvirt refuses a DHCP range of more than 65,535 addresses ("range ... is too large"), so a
@@ -242,8 +243,6 @@ class NetworkInfo(Resource):
 
 def realize_on_hosts(catalog, record: dict, absent: bool = False, check_mode: bool = False) -> list:
     """Make every registered KVM host's libvirt network match the record; returns the hosts changed."""
-    from .servers import libvirt_host
-
     with catalog.read() as tx:
         services = tx.all(select(tx.t.compute_services).order_by(tx.t.compute_services.c.host))
     row = {"libvirt_network": record["libvirt_network"], "bridge": record["bridge"], "network_mode": record["mode"],

@@ -46,6 +46,7 @@ from ..catalog import (
     find_project,
     host_states,
     release,
+    tasks,
     touch_service,
 )
 from ..catalog import quotas as quota_lib
@@ -54,7 +55,8 @@ from ..scheduler import NoValidHost as SchedulerNoValidHost
 from ..scheduler import SchedulerError, select_hosts
 from . import ComputeError, networks
 from . import driver as drv
-from .drivers import Guest, Hypervisor, driver_for
+from .drivers import Guest, Hypervisor
+from .hosts import hypervisor_for, libvirt_host
 from .images import image_record, require_image
 
 GiB = 1024 ** 3
@@ -142,14 +144,6 @@ def service_row(tx, host: str) -> dict:
     return row
 
 
-def hypervisor_for(service: dict) -> Hypervisor:
-    """The one place the server service reaches a host: the driver for its hypervisor_type."""
-    return driver_for(service)
-
-
-libvirt_host = hypervisor_for  # the name networks.py and older callers use
-
-
 # -------------------------------------------------------------------- the record
 def server_record(tx, row: dict) -> dict:
     """A server as ``openstack server show`` prints it (field names and value formats)."""
@@ -228,6 +222,7 @@ class Servers:
         self.log = log or (lambda _msg: None)
         self.warnings: list = []
         self.timings: dict = {}
+        self.task_id: Optional[str] = None
 
     # ---------------------------------------------------------------- entry
     def run(self) -> dict:
@@ -379,6 +374,14 @@ class Servers:
             networks.create_port(tx, networks.require_network(tx, net_id), server_id)
         if group is not None:
             tx.execute(insert(tx.t.server_group_members), {"group_id": group["id"], "server_id": server_id})
+        if not self.check_mode:
+            # The build runs outside any transaction: if this process dies meanwhile, the next
+            # run settles the server to ERROR (a delete then cleans the host).
+            ttl = float(self.params.get("timeout") or 180) * 3 + 600
+            self.task_id = tasks.begin(tx, "server", server_id, "building", ttl=ttl, abandon=[
+                {"table": "servers", "id": server_id, "values": {
+                    "status": "ERROR", "vm_state": "error", "task_state": None,
+                    "fault": {"code": 500, "message": "{reason}", "created": "{now}"}}}])
         return server_id
 
     def _zone(self):
@@ -517,6 +520,7 @@ class Servers:
                 now = tx.now()
                 _set(tx, server_id, status="ACTIVE", vm_state="active", task_state=None,
                      power_state=drv.RUNNING, launched_at=now, fault=None)
+                tasks.end(tx, self.task_id)
             return
         if len(attempts) > 1 or (errors and len(errors) == len(attempts)):
             reason = ("Exceeded maximum number of retries. Exhausted all hosts available for retrying build "
@@ -533,6 +537,8 @@ class Servers:
 
     def _to_error(self, server_id: str, message: str) -> None:
         with self.catalog.begin() as tx:
+            if self.task_id:
+                tasks.end(tx, self.task_id)
             release(tx, server_id)
             now = tx.now()
             _set(tx, server_id, status="ERROR", vm_state="error", task_state=None, power_state=drv.NOSTATE,
@@ -582,20 +588,35 @@ class Servers:
             ports = networks.server_ports(tx, row["id"])
             service = service_row(tx, row["host"]) if row.get("host") else None
             volumes = attachments.plan_for_server(tx, row["id"])
-        if service is not None:
-            host = libvirt_host(service)
-            try:
-                removed = host.destroy(row["id"], row["id"] + ".",
-                                       [(p["libvirt_network"], p["mac_address"]) for p in ports])
-            except (ComputeError, OSError) as exc:
-                raise ComputeError(f"Deleting server {row['name']} on host {row['host']} failed: {exc}. "
-                                   "The server is kept in the catalog; retry when the host is reachable.") from exc
-        errors = attachments.release_on_hosts(volumes, self.context, domain_gone=True)
-        if errors:
-            raise ComputeError(f"Deleting server {row['name']}: releasing its volumes failed: {'; '.join(errors)}. "
-                               "The server is kept in the catalog; retry when the hosts are reachable.")
+        with self.catalog.begin() as tx:
+            _set(tx, row["id"], task_state="deleting")
+            task_id = tasks.begin(tx, "server", row["id"], "deleting", abandon=[
+                {"table": "servers", "id": row["id"], "values": {
+                    "status": "ERROR", "vm_state": "error", "task_state": None,
+                    "fault": {"code": 500, "message": "{reason}", "created": "{now}"}}}])
+        try:
+            if service is not None:
+                host = libvirt_host(service)
+                try:
+                    removed = host.destroy(row["id"], row["id"] + ".",
+                                           [(p["libvirt_network"], p["mac_address"]) for p in ports])
+                except (ComputeError, OSError) as exc:
+                    raise ComputeError(f"Deleting server {row['name']} on host {row['host']} failed: {exc}. "
+                                       "The server is kept in the catalog; retry when the host is "
+                                       "reachable.") from exc
+            errors = attachments.release_on_hosts(volumes, self.context, domain_gone=True)
+            if errors:
+                raise ComputeError(f"Deleting server {row['name']}: releasing its volumes failed: "
+                                   f"{'; '.join(errors)}. The server is kept in the catalog; retry when the hosts "
+                                   "are reachable.")
+        except BaseException:
+            with self.catalog.begin() as tx:
+                _set(tx, row["id"], task_state=None)
+                tasks.end(tx, task_id)
+            raise
         removed.extend(f"attachment of volume {v['attachment']['volume_id']}" for v in volumes)
         with self.catalog.begin() as tx:
+            tasks.end(tx, task_id)
             attachments.free(tx, volumes)
             release(tx, row["id"])
             tx.execute(delete(tx.t.ports).where(tx.t.ports.c.server_id == row["id"]))

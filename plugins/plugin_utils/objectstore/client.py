@@ -8,10 +8,12 @@ import functools
 import json
 from urllib.parse import quote
 
+from ..errors import MinistackError
+
 META_PREFIX = {"account": "x-account-meta-", "container": "x-container-meta-", "object": "x-object-meta-"}
 
 
-class ObjectStoreError(Exception):
+class ObjectStoreError(MinistackError):
     """One message for the task's failure."""
 
 

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from ..errors import MinistackError
 
-class RingError(ValueError):
+
+class RingError(MinistackError, ValueError):
     """Bad input or an impossible ring; str() is the whole message, naming the field."""

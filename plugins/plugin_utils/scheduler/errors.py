@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+from ..errors import MinistackError
 
-class SchedulerError(Exception):
+
+class SchedulerError(MinistackError):
     """Base class of the scheduler's errors; str() is the whole message."""
 
 

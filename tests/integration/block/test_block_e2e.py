@@ -222,4 +222,4 @@ def test_seed_block_walkthrough(cloud):
     gone = play("e2e_step.yml", step="volume", volume="vol1", state="absent")
     assert gone.returncode == 0 and gone.result["changed"] is True
     assert _lvs(play) == []
-    assert "ministack-volume-" not in _secrets()
+    assert f"ministack-volume-{vol['id']}" not in _secrets()  # (others' tests may hold secrets meanwhile)

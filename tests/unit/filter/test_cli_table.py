@@ -43,3 +43,18 @@ def test_bad_input_names_what_is_wrong():
         cli_table([], [["a", "b", "c"]])
     with pytest.raises(AnsibleFilterError, match="must be a dict"):
         cli_show(["x"])
+
+
+def test_a_multi_line_cell_spans_lines_and_keeps_the_table_whole():
+    out = cli_show({"name": "instance01", "volumes_attached": "id='a1'\nid='b2'"})
+    assert out == (
+        "+------------------+------------+\n"
+        "| Field            | Value      |\n"
+        "+------------------+------------+\n"
+        "| name             | instance01 |\n"
+        "| volumes_attached | id='a1'    |\n"
+        "|                  | id='b2'    |\n"
+        "+------------------+------------+"
+    )
+    widths = {len(line) for line in out.splitlines()}
+    assert len(widths) == 1

@@ -97,25 +97,14 @@ def service_record(row: dict, zone: str, now, down_time=None) -> dict:
     }
 
 
-def discover(host: str, params: dict) -> dict:
-    """Reach the host through libvirt now: its capacity, as nova-compute reports it."""
-    try:
-        from ...compute import ComputeError
-        from ...compute.driver import LibvirtHost, host_uri
-    except ImportError as err:  # pragma: no cover - the compute library ships with the collection
-        raise CatalogError(f"discover: the compute library is not available ({err})") from None
-    uri = params.get("libvirt_uri") or host_uri({"host_ip": params.get("host_ip") or host, "libvirt_uri": None})
-    try:
-        found = LibvirtHost(uri).capacity()
-    except ComputeError as err:
-        raise CatalogError(f"discover: {err}") from None
-    found["libvirt_uri"] = uri
-    return found
-
-
 class ComputeService(Resource):
+    """The catalog side of ``compute_service``. Discovery (reaching the host's libvirt) is the
+    compute service's work: compute.services.DiscoveringComputeService does it before the
+    transaction, in ``measure``, and hands the figures over in ``self.found``."""
+
     result_key = "compute_service"
     compared = SETTABLE
+    found: dict | None = None
 
     def _row(self, tx):
         c = tx.t.compute_services
@@ -157,7 +146,10 @@ class ComputeService(Resource):
         self.seen = None
         self.reported = {}
         if p.get("discover"):
-            found = discover(host, p)
+            found = self.found
+            if found is None:
+                raise CatalogError("discover: nothing reached the host (use the compute_service module, whose "
+                                   "action discovers through libvirt)")
             self.seen = tx.now()
             for key in (*CAPACITY, "hypervisor_type", "hypervisor_version", "libvirt_uri"):
                 # 0 means libvirt could not tell (no instances storage pool yet): not a capacity
