@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+from .. import hostrunner
 from ..errors import MinistackError
 
 
@@ -11,25 +12,13 @@ class BlockError(MinistackError):
     """A block operation failed; the message is meant for the user as-is."""
 
 
-class CommandFailed(BlockError):
-    def __init__(self, argv, rc, stdout, stderr):
-        self.argv = list(argv)
-        self.rc = rc
-        self.stdout = stdout
-        self.stderr = stderr
-        detail = (stderr or stdout or "").strip().splitlines()
-        tail = detail[-1] if detail else ""
-        super().__init__(f"Command {argv[0]} failed (exit {rc}): {tail}")
+class CommandFailed(hostrunner.HostCommandFailed, BlockError):
+    """A block host command exited non-zero: the host runner's failure, as a block error (the
+    message and the argv/rc/stdout/stderr fields are the runner's)."""
 
 
-class CommandTimedOut(BlockError):
-    """A host command ran past its time limit (killed). One line; the argv is not shown, it may
-    hold a secret."""
-
-    def __init__(self, command, seconds):
-        self.command = command
-        self.seconds = seconds
-        super().__init__(f"Command {command} did not finish within {seconds:g} s and was stopped.")
+class CommandTimedOut(hostrunner.HostCommandTimedOut, BlockError):
+    """A host command ran past its time limit (killed): the runner's, as a block error."""
 
 
 class InvalidInput(BlockError):
