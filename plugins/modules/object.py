@@ -67,14 +67,8 @@ options:
     description: Container for the segments; created when missing. Default C(<container>_segments).
     type: str
 extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.flow
+  - ministack.cloud.controller
   - ministack.cloud.object_store
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
 seealso:
   - module: ministack.cloud.object_info
   - module: ministack.cloud.object_container
@@ -169,7 +163,7 @@ dest:
   type: str
 """
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.ministack.cloud.plugins.module_utils.controller import controller_only
 from ansible_collections.ministack.cloud.plugins.module_utils.objectstore import CONNECTION_SPEC
 
 ARGUMENT_SPEC = dict(
@@ -190,10 +184,7 @@ MODULE_KWARGS = dict(mutually_exclusive=[("filename", "data", "dest")])
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True, **MODULE_KWARGS)
-    module.fail_json(
-        msg="ministack.cloud.object runs on the controller as an action plugin; it cannot run as a module."
-    )
+    controller_only("object", ARGUMENT_SPEC, **MODULE_KWARGS)
 
 
 if __name__ == "__main__":

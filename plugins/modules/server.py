@@ -92,8 +92,7 @@ options:
 requirements:
   - libvirt-python >= 9.0 (libvirt's API to the KVM hosts)
 extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.flow
+  - ministack.cloud.controller
   - ministack.cloud.catalog
 attributes:
   check_mode:
@@ -169,8 +168,8 @@ timings:
   type: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.ministack.cloud.plugins.module_utils.catalog import CATALOG_SPEC
+from ansible_collections.ministack.cloud.plugins.module_utils.controller import controller_only
 
 ARGUMENT_SPEC = dict(
     name=dict(type="str", required=True),
@@ -195,8 +194,7 @@ MODULE_KWARGS = dict(mutually_exclusive=[("network", "nics")])
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True, **MODULE_KWARGS)
-    module.fail_json(msg="ministack.cloud.server runs on the controller as an action plugin; it cannot run as a module.")
+    controller_only("server", ARGUMENT_SPEC, **MODULE_KWARGS)
 
 
 if __name__ == "__main__":

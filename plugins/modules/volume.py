@@ -65,14 +65,8 @@ options:
     description: Project (name or id) owning the volume. Omitted, the default project.
     type: str
 extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.flow
+  - ministack.cloud.controller
   - ministack.cloud.catalog
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
 seealso:
   - module: ministack.cloud.volume_info
   - module: ministack.cloud.server_volume
@@ -163,8 +157,8 @@ volume:
       type: str
 """
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.ministack.cloud.plugins.module_utils.catalog import CATALOG_SPEC
+from ansible_collections.ministack.cloud.plugins.module_utils.controller import controller_only
 
 ARGUMENT_SPEC = dict(
     name=dict(type="str", required=True, aliases=["display_name"]),
@@ -184,8 +178,7 @@ MODULE_KWARGS = dict(mutually_exclusive=[("image", "snapshot")])
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True, **MODULE_KWARGS)
-    module.fail_json(msg="ministack.cloud.volume runs on the controller as an action plugin; it cannot run as a module.")
+    controller_only("volume", ARGUMENT_SPEC, **MODULE_KWARGS)
 
 
 if __name__ == "__main__":

@@ -81,19 +81,11 @@ options:
     description: Seconds the backup may take before it counts as failed.
     type: int
     default: 3600
-  project:
-    description: Project (name or id). Omitted, the default project.
-    type: str
 extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.flow
+  - ministack.cloud.controller
   - ministack.cloud.catalog
   - ministack.cloud.backup_store
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
+  - ministack.cloud.catalog.project
 seealso:
   - module: ministack.cloud.volume_backup_info
   - module: ministack.cloud.volume_backup_restore
@@ -207,8 +199,8 @@ uploaded_bytes:
   type: int
 """
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.ministack.cloud.plugins.module_utils.catalog import CATALOG_SPEC
+from ansible_collections.ministack.cloud.plugins.module_utils.controller import controller_only
 from ansible_collections.ministack.cloud.plugins.module_utils.objectstore import CONNECTION_SPEC
 
 ARGUMENT_SPEC = dict(
@@ -234,8 +226,7 @@ MODULE_KWARGS: dict = {}
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True, **MODULE_KWARGS)
-    module.fail_json(msg="ministack.cloud.volume_backup runs on the controller as an action plugin; it cannot run as a module.")
+    controller_only("volume_backup", ARGUMENT_SPEC, **MODULE_KWARGS)
 
 
 if __name__ == "__main__":

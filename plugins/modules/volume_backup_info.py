@@ -25,17 +25,12 @@ options:
   status:
     description: Only backups in this status.
     type: str
-  project:
-    description: Project (name or id). Omitted, the default project.
-    type: str
 extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.flow
+  - ministack.cloud.controller
   - ministack.cloud.catalog
   - ministack.cloud.backup_store
+  - ministack.cloud.catalog.project
 attributes:
-  check_mode:
-    support: full
   diff_mode:
     support: none
 """
@@ -64,8 +59,8 @@ table:
   elements: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.ministack.cloud.plugins.module_utils.catalog import CATALOG_SPEC
+from ansible_collections.ministack.cloud.plugins.module_utils.controller import controller_only
 from ansible_collections.ministack.cloud.plugins.module_utils.objectstore import CONNECTION_SPEC
 
 ARGUMENT_SPEC = dict(
@@ -80,8 +75,7 @@ ARGUMENT_SPEC = dict(
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    module.fail_json(msg="ministack.cloud.volume_backup_info runs on the controller as an action plugin; it cannot run as a module.")
+    controller_only("volume_backup_info", ARGUMENT_SPEC)
 
 
 if __name__ == "__main__":

@@ -19,19 +19,10 @@ options:
   status:
     description: Only volumes in this status.
     type: str
-  project:
-    description: Project (name or id). Omitted, the default project.
-    type: str
 extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.flow
+  - ministack.cloud.controller.info
   - ministack.cloud.catalog
-attributes:
-  check_mode:
-    support: full
-    details: This module only reads the catalog.
-  diff_mode:
-    support: none
+  - ministack.cloud.catalog.project
 """
 
 EXAMPLES = r"""
@@ -58,8 +49,8 @@ table:
   sample: [{"ID": "86627753-e648-4175-acca-9d27b3458c69", "Name": vol1, "Status": available, "Size": 1, "Attached to": ""}]
 """
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.ministack.cloud.plugins.module_utils.catalog import CATALOG_SPEC
+from ansible_collections.ministack.cloud.plugins.module_utils.controller import controller_only
 
 ARGUMENT_SPEC = dict(
     name=dict(type="str"),
@@ -70,8 +61,7 @@ ARGUMENT_SPEC = dict(
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    module.fail_json(msg="ministack.cloud.volume_info runs on the controller as an action plugin; it cannot run as a module.")
+    controller_only("volume_info", ARGUMENT_SPEC)
 
 
 if __name__ == "__main__":

@@ -17,15 +17,8 @@ options:
     description: Only this service (C(node@backend)).
     type: str
 extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.flow
+  - ministack.cloud.controller.info
   - ministack.cloud.catalog
-attributes:
-  check_mode:
-    support: full
-    details: This module only reads the catalog.
-  diff_mode:
-    support: none
 """
 
 EXAMPLES = r"""
@@ -54,8 +47,8 @@ table:
   elements: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.ministack.cloud.plugins.module_utils.catalog import CATALOG_SPEC
+from ansible_collections.ministack.cloud.plugins.module_utils.controller import controller_only
 
 ARGUMENT_SPEC = dict(
     host=dict(type="str"),
@@ -64,8 +57,7 @@ ARGUMENT_SPEC = dict(
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    module.fail_json(msg="ministack.cloud.volume_service_info runs on the controller as an action plugin; it cannot run as a module.")
+    controller_only("volume_service_info", ARGUMENT_SPEC)
 
 
 if __name__ == "__main__":

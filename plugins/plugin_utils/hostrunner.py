@@ -33,6 +33,8 @@ password would have to be stored for later runs, and it never is).
 
 from __future__ import annotations
 
+import os
+import pwd
 import shlex
 import subprocess
 import threading
@@ -40,6 +42,8 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Optional
+
+from .errors import MinistackError
 
 LOCAL_NAMES = ("localhost", "127.0.0.1", "::1")
 DEFAULT_CONNECT_TIMEOUT = 10  # Ansible's [defaults] timeout
@@ -56,7 +60,7 @@ SPEC_KEYS = ("connection", "address", "port", "user", "identity_file", "ssh_args
              "connect_timeout", "known_hosts", "host_key_checking", "container")
 
 
-class HostCommandFailed(Exception):
+class HostCommandFailed(MinistackError):
     """A command exited non-zero (or the host could not be reached). Secrets are already masked."""
 
     def __init__(self, argv, rc, stdout, stderr):
@@ -69,7 +73,7 @@ class HostCommandFailed(Exception):
         super().__init__(f"Command {argv[0]} failed (exit {rc}): {tail}")
 
 
-class HostCommandTimedOut(Exception):
+class HostCommandTimedOut(MinistackError):
     """A command ran past its time limit and was killed. One line; the argv is not shown (it may
     hold a secret)."""
 
@@ -79,7 +83,7 @@ class HostCommandTimedOut(Exception):
         super().__init__(f"Command {command} did not finish within {seconds:g} s and was stopped.")
 
 
-class ConnectionSpecError(ValueError):
+class ConnectionSpecError(MinistackError, ValueError):
     """An inventory value the runner cannot use; the message names the variable and the fix."""
 
 
@@ -386,6 +390,10 @@ class SSHRunner(Runner):
         return [*ssh, self.host, "--", " ".join(shlex.quote(a) for a in argv)]
 
     def _execute(self, argv, input_text, timeout):
+        # ssh cannot make the ControlMaster socket's directory itself ("unix_listener: cannot bind
+        # to path ...: No such file or directory"), and a controller that never ran ssh has no ~/.ssh.
+        # ssh expands ControlPath's ~ from the password database, not $HOME.
+        os.makedirs(os.path.join(pwd.getpwuid(os.getuid()).pw_dir, ".ssh"), mode=0o700, exist_ok=True)
         proc = subprocess.run(self.command(argv), input=input_text, capture_output=True, text=True,
                               timeout=timeout, check=False)
         if proc.returncode == SSH_UNREACHABLE:

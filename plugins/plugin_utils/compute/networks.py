@@ -21,7 +21,7 @@ try:  # ansible-test's import sanity loads plugin_utils without SQLAlchemy; Cata
 except ImportError:
     pass
 
-from ..catalog import Conflict, InvalidInput, NotFound, find_project
+from ..catalog import Conflict, InvalidInput, find_project, lookup
 from ..catalog.resource import Resource, iso, require_int, require_name
 from . import xmlgen
 from .hosts import libvirt_host
@@ -81,15 +81,11 @@ def network_spec(row: dict, hosts: list | None = None) -> xmlgen.NetworkSpec:
 
 
 def find_network_row(tx, name_or_id: str):
-    t = tx.t.networks
-    return tx.one_or_none(select(t).where((t.c.id == name_or_id) | (t.c.name == name_or_id)))
+    return lookup.find(tx, tx.t.networks, name_or_id, "network")
 
 
 def require_network(tx, name_or_id: str) -> dict:
-    row = find_network_row(tx, name_or_id)
-    if row is None:
-        raise NotFound(f"Network {name_or_id} could not be found.")
-    return row
+    return lookup.find(tx, tx.t.networks, name_or_id, "network", required=True)
 
 
 def dhcp_hostname(ip: str) -> str:
