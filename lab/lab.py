@@ -74,6 +74,11 @@ MAX_HOSTS = 200
 HOST_RUN_FLAGS = [
     "--systemd=always",
     "--cap-add", "NET_ADMIN",
+    # libvirtd recognises a network's running dnsmasq (user nobody) by /proc/<pid>/exe, which root
+    # may read only with CAP_SYS_PTRACE; without it, a libvirtd restarted by socket activation
+    # (Debian's idles out after 120 s) loses its dnsmasq and every DHCP reservation fails with
+    # "dnsmasq: failed to create listening socket ...: Address already in use".
+    "--cap-add", "SYS_PTRACE",
     "--device", "/dev/net/tun",
     "--security-opt", "unmask=/proc/sys",
 ]

@@ -179,6 +179,18 @@ image:
       description: Visibility.
       type: str
       sample: public
+    project_id:
+      description: The owner project's ID (the same as C(owner)).
+      type: str
+    is_protected:
+      description: The same as C(protected) (openstacksdk's name).
+      type: bool
+    schema:
+      description: Always V(/v2/schemas/image).
+      type: str
+    location:
+      description: Where the bytes are, a V(file://) URL on the controller.
+      type: str
     file:
       description: The image's data path in Glance's API form.
       type: str

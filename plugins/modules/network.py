@@ -143,6 +143,33 @@ network:
     shared:
       description: Shared with every project.
       type: bool
+    is_shared:
+      description: The same as C(shared) (openstacksdk's name).
+      type: bool
+    admin_state_up:
+      description: Always true.
+      type: bool
+    is_router_external:
+      description: Always false (Neutron's C(router:external); there are no routers).
+      type: bool
+    provider_network_type:
+      description: Neutron's C(provider:network_type), V(flat) for a bridged network, else V(local).
+      type: str
+      sample: local
+    dns_nameservers:
+      description: The DNS servers handed out by DHCP.
+      type: list
+      elements: str
+    ports_in_use:
+      description: How many server ports the network has (before a delete is refused).
+      type: int
+      returned: when the module reads the network's ports
+    created_at:
+      description: Creation time.
+      type: str
+    updated_at:
+      description: Last change, or null.
+      type: str
 hosts_changed:
   description: The KVM hosts where the libvirt network was defined, started or removed by this task.
   returned: always

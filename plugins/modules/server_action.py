@@ -57,7 +57,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 server:
-  description: The server after the action (fields as M(ministack.cloud.server) returns).
+  description:
+    - The server after the action, with the keys M(ministack.cloud.server) returns in C(server) (plain data; the
+      C(ministack.cloud.cli_show) filter with C(resource=server) prints C(openstack server show)).
   returned: always
   type: dict
 """

@@ -36,7 +36,11 @@ EXAMPLES = r"""
 
 RETURN = r"""
 servers:
-  description: The servers, sorted by name (fields as M(ministack.cloud.server) returns).
+  description:
+    - The servers, sorted by name, each with the keys M(ministack.cloud.server) returns in C(server) (plain data,
+      C(addresses) as a list of C(network), C(address), C(version), C(mac); C(flavor) and C(image) as dicts with
+      C(id) and C(name); C(vm_state), C(power_state), C(task_state); C(volumes_attached) as a list).
+    - The C(ministack.cloud.cli_show) filter with C(resource=server) prints one as C(openstack server show) does.
   returned: always
   type: list
   elements: dict

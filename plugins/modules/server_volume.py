@@ -94,15 +94,22 @@ attachment:
     attachment_id:
       description: Cinder attachment ID.
       type: str
+    host:
+      description: The server's compute host.
+      type: str
 volume:
-  description: The volume after the change (status C(in-use) or C(available)).
+  description: The volume after the change (status C(in-use) or C(available)), as M(ministack.cloud.volume) returns it.
   returned: always
   type: dict
 volumes_attached:
-  description: The server's volumes_attached after the change.
+  description: The server's attached volumes after the change, as M(ministack.cloud.server) returns them.
   returned: always
   type: list
   elements: dict
+  contains:
+    id:
+      description: The volume's ID.
+      type: str
 """
 
 from ansible_collections.ministack.cloud.plugins.module_utils.catalog import CATALOG_SPEC

@@ -193,6 +193,21 @@ backup:
     updated_at:
       description: Last change.
       type: str
+    description:
+      description: Free text.
+      type: str
+    properties:
+      description: The backup's metadata.
+      type: dict
+    project_id:
+      description: The project's ID.
+      type: str
+    host:
+      description: The block host that made the backup (its volume service).
+      type: str
+    compression:
+      description: The compression of the chunks (V(zlib) or V(none)).
+      type: str
 uploaded_bytes:
   description: Uncompressed bytes this run sent to the object store (an incremental sends only changed blocks).
   returned: when a backup was made with wait

@@ -48,12 +48,10 @@ EXAMPLES = r"""
 
 RETURN = r"""
 backups:
-  description: The backups, each with the fields of C(openstack volume backup show) (see M(ministack.cloud.volume_backup)).
-  returned: always
-  type: list
-  elements: dict
-table:
-  description: The rows of C(openstack volume backup list) (ID, Name, Description, Status, Size, Incremental).
+  description:
+    - The backups, each with the fields of C(openstack volume backup show) (see M(ministack.cloud.volume_backup)).
+    - The C(ministack.cloud.cli_table) filter with C(resource=backup) prints them as C(openstack volume backup list)
+      does (columns C(ID), C(Name), C(Description), C(Status), C(Size), C(Incremental)).
   returned: always
   type: list
   elements: dict

@@ -32,21 +32,19 @@ EXAMPLES = r"""
 
 - name: Print it as the CLI does
   ansible.builtin.debug:
-    msg: "{{ volumes.table | ministack.cloud.cli_table(['ID', 'Name', 'Status', 'Size', 'Attached to']) }}"
+    msg: "{{ volumes.volumes | ministack.cloud.cli_table(['ID', 'Name', 'Status', 'Size', 'Attached to'], resource='volume') }}"
 """
 
 RETURN = r"""
 volumes:
-  description: The volumes, as ministack.cloud.volume returns one.
+  description:
+    - The volumes, each with the keys M(ministack.cloud.volume) returns in C(volume) (plain data; C(bootable) a
+      boolean, C(attachments) a list of dicts with the server's ID and name).
+    - The C(ministack.cloud.cli_table) filter with C(resource=volume) prints them as C(openstack volume list)
+      does (columns C(ID), C(Name), C(Status), C(Size), C(Attached to)).
   returned: always
   type: list
   elements: dict
-table:
-  description: Rows of C(openstack volume list).
-  returned: always
-  type: list
-  elements: dict
-  sample: [{"ID": "86627753-e648-4175-acca-9d27b3458c69", "Name": vol1, "Status": available, "Size": 1, "Attached to": ""}]
 """
 
 from ansible_collections.ministack.cloud.plugins.module_utils.catalog import CATALOG_SPEC

@@ -123,6 +123,33 @@ service:
     updated_at:
       description: When the controller last reached it.
       type: str
+    disabled_reason:
+      description: Why the service is disabled, or null.
+      type: str
+    backend:
+      description: The backend, V(lvm) or V(file).
+      type: str
+    volume_backend_name:
+      description: The backend's name, which a volume type selects.
+      type: str
+    target_helper:
+      description: The iSCSI target helper, V(tgtadm) or V(lioadm).
+      type: str
+    target_ip:
+      description: The address initiators reach the targets at.
+      type: str
+    provisioned_capacity_gb:
+      description: GiB promised to volumes.
+      type: float
+    thin_provisioning:
+      description: Whether the backend provisions thinly.
+      type: bool
+    reserved_percentage:
+      description: Percentage of capacity kept free.
+      type: int
+    max_over_subscription_ratio:
+      description: How far thin provisioning may over-commit.
+      type: float
     total_capacity_gb:
       description: Capacity in GiB.
       type: float

@@ -29,7 +29,10 @@ EXAMPLES = r"""
 
 RETURN = r"""
 services:
-  description: The services, as ministack.cloud.volume_service returns one.
+  description:
+    - The C(cinder-volume) services, each as M(ministack.cloud.volume_service) returns one.
+    - C(services + backup_services) through the C(ministack.cloud.cli_table) filter with C(resource=volume_service)
+      print C(openstack volume service list).
   returned: always
   type: list
   elements: dict
@@ -40,11 +43,28 @@ backup_services:
   returned: always
   type: list
   elements: dict
-table:
-  description: Rows of C(openstack volume service list) (C(cinder-volume) and C(cinder-backup)).
-  returned: always
-  type: list
-  elements: dict
+  contains:
+    binary:
+      description: V(cinder-backup).
+      type: str
+    host:
+      description: The block host's node name.
+      type: str
+    zone:
+      description: Its availability zone.
+      type: str
+    status:
+      description: V(enabled) or V(disabled), as its cinder-volume service.
+      type: str
+    state:
+      description: V(up) or V(down), as its cinder-volume service.
+      type: str
+    updated_at:
+      description: Its cinder-volume service's last contact.
+      type: str
+    disabled_reason:
+      description: Always null.
+      type: str
 """
 
 from ansible_collections.ministack.cloud.plugins.module_utils.catalog import CATALOG_SPEC

@@ -131,12 +131,6 @@ def record(tx, row) -> dict:
     }
 
 
-def list_row(tx, row) -> dict:
-    """`openstack volume backup list`: ID, Name, Description, Status, Size, Incremental."""
-    return {"ID": row["id"], "Name": row.get("name"), "Description": row.get("description"),
-            "Status": row["status"], "Size": row["size"], "Incremental": bool(row.get("is_incremental"))}
-
-
 def chain(tx, row) -> list[dict]:
     """The backup and its parents, the full backup first."""
     links = [row]

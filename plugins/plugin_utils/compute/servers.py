@@ -191,7 +191,7 @@ class Servers:
         def diffable(rec):
             if not rec:
                 return {}
-            return {k: v for k, v in rec.items() if k not in ("updated", "OS-SRV-USG:launched_at")}
+            return {k: v for k, v in rec.items() if k not in ("updated", "launched_at")}
 
         return {"changed": changed, "server": after, "diff": {"before": diffable(before), "after": diffable(after)}}
 
