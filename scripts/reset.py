@@ -10,6 +10,8 @@ ministack target, a foreign container on a lab network, another filesystem at /s
 if anything does, it removes nothing and says what and why. Then it removes, in order:
 
   podman     lab containers and networks (every lab's ``ministack-*``)
+  backups    volume backup processes still copying (the block host program, the detached
+             ``wait: false`` worker): stopped, so nothing holds a volume or writes to Swift
   domains    libvirt guests with ministack's metadata (the server module's) or named
              ``ministack-*`` (stopped first)
   targets    tgt targets named ``iqn.2010-10.org.ministack:*`` and their /etc/tgt/conf.d files
@@ -36,8 +38,10 @@ import os
 import pathlib
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
 import xml.etree.ElementTree as ET
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -166,6 +170,36 @@ class Podman(Leftover):
             if kind == "network":
                 run(["podman", "network", "rm", "-f", name], env=self.env)
         shutil.rmtree(ROOT / "lab" / "state", ignore_errors=True)
+
+
+class BackupJobs(Leftover):
+    """Processes of a volume backup or restore that outlived their run. Their objects live in
+    Swift (the swift kind takes the device); a temporary snapshot is a file under VAR_DIR."""
+
+    name = "backups"
+    # plugins/plugin_utils/backup/hostjob.py BOOTSTRAP, backup/resources.py spawn_worker
+    MARKERS = ("compile(d['program'],'ministack-backup'", "plugin_utils.backup import worker")
+
+    def find(self):
+        found = []
+        for proc in pathlib.Path("/proc").glob("[0-9]*"):
+            try:
+                cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue  # gone meanwhile
+            if int(proc.name) != os.getpid() and any(m in cmdline for m in self.MARKERS):
+                found.append(f"process {proc.name}")
+        return found
+
+    def remove(self, found):
+        pids = [int(item.split()[1]) for item in found]
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            for pid in pids:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, sig)
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline and any(pathlib.Path(f"/proc/{pid}").exists() for pid in pids):
+                time.sleep(0.2)
 
 
 class Domains(Leftover):
@@ -412,7 +446,7 @@ class Files(Leftover):
 
 
 # In the order they are removed: what uses a thing goes before the thing.
-LEFTOVERS: list[Leftover] = [Podman(), Domains(), Targets(), Secrets(), Networks(), Pools(), Swift(), Files()]
+LEFTOVERS: list[Leftover] = [Podman(), BackupJobs(), Domains(), Targets(), Secrets(), Networks(), Pools(), Swift(), Files()]
 CHOSEN: set[str] = set()
 
 

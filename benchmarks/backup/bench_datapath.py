@@ -12,52 +12,39 @@ exactly as volume_backup runs it) backs up and restores a file of random bytes, 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
-import os
 import pathlib
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "collections"))
-MiB = 1024**2
+from benchlib import MiB, common_args, fill_random, key_of, sha256_file, swift_cli, swift_upload_s
 
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--auth-url", default="http://127.0.0.1:8080/auth/v1.0")
-    ap.add_argument("--user", default="test:tester")
-    ap.add_argument("--key", default="testing")
+    common_args(ap)
     ap.add_argument("--mib", type=int, default=256)
-    ap.add_argument("--out")
     args = ap.parse_args()
+    args.key = key_of(args)
     from ansible_collections.ministack.cloud.plugins.plugin_utils.backup import fmt, hostjob
     from ansible_collections.ministack.cloud.plugins.plugin_utils.block.runner import LocalRunner
 
     work = pathlib.Path(tempfile.mkdtemp(prefix="ministack-bench-datapath-"))
     src, dst = work / "volume", work / "restored"
-    with open(src, "wb") as handle:
-        for _ in range(args.mib // 16):
-            handle.write(os.urandom(16 * MiB))
+    fill_random(src, args.mib * MiB)
     with open(dst, "wb") as handle:
         handle.truncate(args.mib * MiB)
     container = f"bench-{uuid.uuid4().hex[:8]}"
-    swift = [sys.executable, "-m", "swiftclient.shell", "-A", args.auth_url, "-U", args.user, "-K", args.key]
+    swift = swift_cli(args.auth_url, args.user, args.key)
     auth = subprocess.run(["curl", "-si", "-H", f"X-Auth-User: {args.user}", "-H", f"X-Auth-Key: {args.key}",
                            args.auth_url], capture_output=True, text=True, check=True).stdout
     headers = dict(line.split(": ", 1) for line in auth.splitlines() if ": " in line)
     url, token = headers["X-Storage-Url"].strip(), headers["X-Auth-Token"].strip()
     subprocess.run([*swift, "post", container], check=True, capture_output=True)
     figures = {"mib": args.mib}
-    start = time.monotonic()
-    subprocess.run([*swift, "upload", "--object-name", "baseline", container, str(src)], check=True,
-                   capture_output=True)
-    figures["swift_upload_s"] = round(time.monotonic() - start, 2)
-    subprocess.run([*swift, "delete", container, "baseline"], check=True, capture_output=True)
+    figures["swift_upload_s"] = round(swift_upload_s(swift, container, src), 2)
     runner = LocalRunner(timeout=3600)
 
     def job(action, prefix, **extra):
@@ -77,7 +64,7 @@ def main():
             hostjob.run(runner, {**job("restore", prefix), "target_path": str(dst),
                                  "chain": [{"backup_id": prefix, "prefix": prefix}]})
             figures["restore_s"] = round(time.monotonic() - start, 2)
-            figures["restore_matches"] = _sha(dst) == _sha(src)
+            figures["restore_matches"] = sha256_file(dst) == sha256_file(src)
         subprocess.run([*swift, "delete", container, "--prefix", prefix], capture_output=True)
     for key in ("swift_upload", "backup_none", "backup_zlib", "restore"):
         figures[f"{key}_mib_s"] = round(args.mib / figures[f"{key}_s"], 1)
@@ -86,14 +73,6 @@ def main():
     print(json.dumps(figures, indent=2))
     if args.out:
         pathlib.Path(args.out).write_text(json.dumps(figures, indent=2) + "\n")
-
-
-def _sha(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(16 * MiB):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 if __name__ == "__main__":
