@@ -20,6 +20,7 @@ except ImportError:
 from ..catalog.errors import CatalogError, InvalidInput, NotFound
 from ..catalog.projects import find_project
 from ..catalog.resource import Resource, require_int, require_name, string_dict
+from ..processes import start_ticks
 from . import fmt, service
 from .store import Store
 
@@ -137,7 +138,7 @@ class VolumeBackup(_BackupResource):
             with catalog.begin() as tx:
                 plan = service.plan_create(tx, dict(self.params, metadata=metadata), project,
                                            {"host": service.socket.gethostname(), "pid": worker.pid,
-                                            "start": service._start_ticks(worker.pid)}, timeout)
+                                            "start": start_ticks(worker.pid)}, timeout)
         except BaseException:
             worker.kill()
             worker.wait()

@@ -34,6 +34,7 @@ from ..block.errors import BlockError
 from ..catalog import lookup
 from ..catalog.errors import CatalogError, InvalidInput, NotFound
 from ..catalog.resource import iso
+from ..processes import start_ticks
 from . import fmt, hostjob
 
 TEMP_SNAPSHOT = "backup-snapshot-{}"  # the temporary snapshot of an in-use volume (force)
@@ -47,17 +48,9 @@ class BackupError(CatalogError):
 # -- owners and stale statuses -----------------------------------------------------------
 
 
-def _start_ticks(pid: int) -> str | None:
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
-            return handle.read().rsplit(")", 1)[1].split()[19]
-    except (OSError, IndexError):
-        return None
-
-
 def owner_here() -> dict:
     pid = os.getpid()
-    return {"host": socket.gethostname(), "pid": pid, "start": _start_ticks(pid)}
+    return {"host": socket.gethostname(), "pid": pid, "start": start_ticks(pid)}
 
 
 def owner_gone(owner: dict | None) -> bool:
@@ -67,7 +60,7 @@ def owner_gone(owner: dict | None) -> bool:
     if owner.get("host") != socket.gethostname():
         return False  # another controller: only the expiry settles it
     pid = int(owner.get("pid") or 0)
-    return pid <= 0 or _start_ticks(pid) != owner.get("start")
+    return pid <= 0 or start_ticks(pid) != owner.get("start")
 
 
 def is_stale(row: dict, now) -> bool:
