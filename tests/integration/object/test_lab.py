@@ -33,11 +33,33 @@ def _ssh(host, command):
     )
 
 
+# MINISTACK_KEEP_LAB=1: the lab stays up after the tests, and the next run with it set reuses the
+# deployed cluster (its work directory is recorded here) when Swift still runs on every host; else
+# it deploys. Without it the lab is deployed from its containers' state and taken down at the end.
+KEPT = ROOT / "lab" / "state" / LAB / "object-cluster.json"
+
+
+def _kept_cluster():
+    import json
+
+    if not (os.environ.get("MINISTACK_KEEP_LAB") and KEPT.exists()):
+        return None
+    kept = json.loads(KEPT.read_text())
+    if not pathlib.Path(kept["inventory"]).exists():
+        return None
+    units = {"h1": "swift-object-server", "h2": "swift-object-server", "h3": "swift-object-server",
+             "h4": "swift-proxy-server"}
+    if any(_ssh(host, f"systemctl is-active {unit}").stdout.strip() != "active" for host, unit in units.items()):
+        return None
+    return kept
+
+
 @pytest.fixture(scope="module")
 def lab_cluster(tmp_path_factory):
+    import json
+
     import yaml
 
-    work = tmp_path_factory.mktemp("swift-lab")
     subprocess.run(
         [str(ROOT / "lab" / "lab"), "up", "4", "--compute", "0", "--block", "0", "--object", "3"],
         env=ENV,
@@ -45,6 +67,13 @@ def lab_cluster(tmp_path_factory):
         capture_output=True,
         timeout=900,
     )
+    kept = _kept_cluster()
+    if kept:
+        work, inventory = pathlib.Path(kept["work"]), pathlib.Path(kept["inventory"])
+        print(f"\nreusing the lab cluster deployed in {work}")
+        yield {"inventory": inventory, "work": work, "deploy": None, **kept["info"]}
+        return
+    work = tmp_path_factory.mktemp("swift-lab")
     inventory = work / "hosts.yml"
     info = object_lab_inventory(
         ROOT / "lab" / "state" / LAB / "inventory.yml", inventory, work / "cluster", "h4"
@@ -60,9 +89,11 @@ def lab_cluster(tmp_path_factory):
     deploy = run_playbook(work, "lab_deploy.yml", inventory=inventory, timeout=3600)
     print(f"\nlab deploy: {time.time() - started:.0f} s (rc {deploy.rc}), load {os.getloadavg()}")
     assert deploy.rc == 0, deploy.stdout[-5000:]
+    if os.environ.get("MINISTACK_KEEP_LAB"):
+        KEPT.write_text(json.dumps({"work": str(work), "inventory": str(inventory), "info": info}))
     yield {"inventory": inventory, "work": work, "deploy": deploy, **info}
-    # MINISTACK_KEEP_LAB=1 keeps the deployed lab for the next run (which redeploys: a rerun).
     if not os.environ.get("MINISTACK_KEEP_LAB"):
+        KEPT.unlink(missing_ok=True)
         subprocess.run([str(ROOT / "lab" / "lab"), "down"], env=ENV, capture_output=True, timeout=300)
 
 
