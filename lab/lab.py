@@ -320,7 +320,7 @@ def write_inventory(n: int, groups: dict[str, list[str]]) -> None:
         f"    ansible_ssh_common_args: {common_args!r}".replace("'", '"'),
         "    ansible_python_interpreter: /usr/bin/python3",
         "    # The controller's known_hosts file for these hosts: Ansible (above), libvirt (kvm_host's",
-        "    # qemu+libssh URI) and the block runner check against it. lab/lab records new hosts'",
+        "    # qemu+libssh2 URI) and the block runner check against it. lab/lab records new hosts'",
         "    # keys through podman; roles/common_host (tasks_from: host_key) records them on first use",
         "    # for other inventories. ministack_host_key_checking: false turns checking off.",
         f"    ministack_known_hosts: {KNOWN_HOSTS}",
@@ -338,8 +338,8 @@ def write_inventory(n: int, groups: dict[str, list[str]]) -> None:
         lines.append(f"        {host}:")
         lines.append(f"          ansible_host: {ip}")
         if host in groups["compute"]:
-            lines.append(f"          libvirt_uri: qemu+libssh://root@{ip}/system?sshauth=privkey&keyfile={KEY}"
-                         f"&known_hosts={KNOWN_HOSTS}&known_hosts_verify=normal")
+            lines.append(f"          libvirt_uri: qemu+libssh2://root@{ip}/system?sshauth=privkey&keyfile={KEY}"
+                         f"&known_hosts={KNOWN_HOSTS}")
     for role in ("compute", "block", "object"):
         lines.append(f"    {role}:")
         if groups[role]:

@@ -135,9 +135,16 @@ class Podman(Leftover):
         proc = run(["podman", *args], check=False, env=self.env)
         return [line.strip() for line in proc.stdout.splitlines() if line.strip()] if proc.returncode == 0 else []
 
+    kept_labs: list[str] = []  # --keep-lab: another checkout's named lab (MINISTACK_LAB), left alone
+
+    def _kept(self, name: str) -> bool:
+        return any(name == f"{PREFIX}{lab}" or name.startswith(f"{PREFIX}{lab}-") for lab in self.kept_labs)
+
     def find(self):
-        containers = [n for n in self._lines("ps", "-a", "--format", "{{.Names}}") if n.startswith(PREFIX)]
-        networks = [n for n in self._lines("network", "ls", "--format", "{{.Name}}") if n.startswith(PREFIX)]
+        containers = [n for n in self._lines("ps", "-a", "--format", "{{.Names}}")
+                      if n.startswith(PREFIX) and not self._kept(n)]
+        networks = [n for n in self._lines("network", "ls", "--format", "{{.Name}}")
+                    if n.startswith(PREFIX) and not self._kept(n)]
         return [f"container {c}" for c in containers] + [f"network {n}" for n in networks]
 
     def in_use(self, found):
@@ -448,7 +455,10 @@ def main(argv=None) -> int:
     parser.add_argument("--yes", action="store_true", help="remove (without it: only list what would go)")
     parser.add_argument("--only", action="append", choices=[x.name for x in LEFTOVERS], metavar="KIND",
                         help="only these kinds (repeatable): " + ", ".join(x.name for x in LEFTOVERS))
+    parser.add_argument("--keep-lab", action="append", default=[], metavar="NAME",
+                        help="leave the podman lab MINISTACK_LAB=NAME (its containers and network) alone")
     args = parser.parse_args(argv)
+    Podman.kept_labs = args.keep_lab
     if os.geteuid() != 0:
         print("reset: run it as root (it removes libvirt, tgt, podman and mount state)", file=sys.stderr)
         return 2

@@ -46,7 +46,8 @@ def main():
         VolumeBackup,
         VolumeBackupRestore,
     )
-    from ansible_collections.ministack.cloud.plugins.plugin_utils.block.resources import Volume, VolumeService
+    from ansible_collections.ministack.cloud.plugins.plugin_utils.block.volume_services import VolumeService
+    from ansible_collections.ministack.cloud.plugins.plugin_utils.block.volumes import Volume
     from ansible_collections.ministack.cloud.plugins.plugin_utils.catalog import open_catalog
     from ansible_collections.ministack.cloud.plugins.plugin_utils.workflow import execute
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from ansible_collections.ministack.cloud.plugins.plugin_utils.compute.action import ComputeAction, TaskParams
-from ansible_collections.ministack.cloud.plugins.plugin_utils.compute.servers import server_action
+from ansible_collections.ministack.cloud.plugins.plugin_utils.compute.server_action import server_action
 
 
 class ActionModule(ComputeAction):

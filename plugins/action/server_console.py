@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from ansible_collections.ministack.cloud.plugins.plugin_utils.compute.action import ComputeAction, TaskParams
-from ansible_collections.ministack.cloud.plugins.plugin_utils.compute.servers import console_log
+from ansible_collections.ministack.cloud.plugins.plugin_utils.compute.server_console import console_log
 
 
 class ActionModule(ComputeAction):

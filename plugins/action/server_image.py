@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from ansible_collections.ministack.cloud.plugins.plugin_utils.compute.action import ComputeAction, TaskParams
-from ansible_collections.ministack.cloud.plugins.plugin_utils.compute.servers import server_image
+from ansible_collections.ministack.cloud.plugins.plugin_utils.compute.server_image import server_image
 
 
 class ActionModule(ComputeAction):

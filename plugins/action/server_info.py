@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from ansible_collections.ministack.cloud.plugins.plugin_utils.compute.action import ComputeAction, TaskParams
-from ansible_collections.ministack.cloud.plugins.plugin_utils.compute.servers import list_servers
+from ansible_collections.ministack.cloud.plugins.plugin_utils.compute.server_record import list_servers
 
 
 class ActionModule(ComputeAction):

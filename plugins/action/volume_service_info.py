@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from ansible_collections.ministack.cloud.plugins.plugin_utils.block.action import BlockAction
-from ansible_collections.ministack.cloud.plugins.plugin_utils.block.resources import VolumeServiceInfo
+from ansible_collections.ministack.cloud.plugins.plugin_utils.block.volume_services import VolumeServiceInfo
 
 
 class ActionModule(BlockAction):

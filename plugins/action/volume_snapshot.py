@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from ansible_collections.ministack.cloud.plugins.plugin_utils.block.action import BlockAction
-from ansible_collections.ministack.cloud.plugins.plugin_utils.block.resources import VolumeSnapshot
+from ansible_collections.ministack.cloud.plugins.plugin_utils.block.snapshots import VolumeSnapshot
 
 
 class ActionModule(BlockAction):

@@ -33,6 +33,8 @@ password would have to be stored for later runs, and it never is).
 
 from __future__ import annotations
 
+import os
+import pwd
 import shlex
 import subprocess
 import threading
@@ -386,6 +388,10 @@ class SSHRunner(Runner):
         return [*ssh, self.host, "--", " ".join(shlex.quote(a) for a in argv)]
 
     def _execute(self, argv, input_text, timeout):
+        # ssh cannot make the ControlMaster socket's directory itself ("unix_listener: cannot bind
+        # to path ...: No such file or directory"), and a controller that never ran ssh has no ~/.ssh.
+        # ssh expands ControlPath's ~ from the password database, not $HOME.
+        os.makedirs(os.path.join(pwd.getpwuid(os.getuid()).pw_dir, ".ssh"), mode=0o700, exist_ok=True)
         proc = subprocess.run(self.command(argv), input=input_text, capture_output=True, text=True,
                               timeout=timeout, check=False)
         if proc.returncode == SSH_UNREACHABLE:

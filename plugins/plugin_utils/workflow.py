@@ -24,6 +24,7 @@ from __future__ import annotations
 import os
 import time
 
+from . import testpoints
 from .catalog import tasks
 from .errors import MinistackError
 
@@ -73,7 +74,9 @@ def run_job(catalog, job) -> None:
     undo = Undo()
     try:
         _test_gate()
+        testpoints.reached("intent-recorded")
         work(undo)
+        testpoints.reached("outcome")
     except BaseException as err:
         failures = undo.run()
         reason = _reason(err)
@@ -116,8 +119,10 @@ def execute(catalog, resource, check_mode: bool) -> dict:
         try:
             with catalog.begin(dry_run=check_mode) as tx:
                 outcome = resource.run(tx)
-        except BaseException:
-            resource.rolled_back()
+        except BaseException as err:
+            failures = resource.rolled_back()
+            if failures and isinstance(err, Exception):
+                raise MinistackError(f"{_reason(err)}. Undoing it failed too: {'; '.join(failures)}") from err
             raise
         busy, resource.wait_for = resource.wait_for, None
         if busy is None or check_mode or resource.jobs or outcome.get("changed"):

@@ -263,7 +263,7 @@ class VolumeBackupRestore(_BackupResource):
         restore_id = str(uuid.uuid4())
         volume_resource = None
         if volume is None:
-            from ..block.resources import Volume
+            from ..block.volumes import Volume
 
             volume_resource = Volume({"name": target_name, "size": backup["size"],
                                       "description": f"restored from backup {backup['name'] or backup['id']}",
@@ -298,9 +298,10 @@ class VolumeBackupRestore(_BackupResource):
                 ], timeout)
                 if self.check_mode:
                     return self._result(tx, True, backup, volume)
-        except BaseException:
-            if volume_resource is not None:
-                volume_resource.rolled_back()
+        except BaseException as err:
+            failures = volume_resource.rolled_back() if volume_resource is not None else []
+            if failures and isinstance(err, Exception):
+                raise service.BackupError(f"{err}. Undoing it failed too: {'; '.join(failures)}") from err
             raise
         if volume_resource is not None:
             from ..workflow import run_job
@@ -316,7 +317,7 @@ class VolumeBackupRestore(_BackupResource):
             return self._result(tx, True, service.get_backup(tx, backup["id"]), volume)
 
     def _result(self, tx, changed, backup, volume):
-        from ..block.resources import volume_record
+        from ..block.records import volume_record
 
         vol = tx.one_or_none(select(tx.t.volumes).where(tx.t.volumes.c.id == volume["id"]))
         return {"changed": changed,

@@ -113,6 +113,20 @@ def _sqlite_engine(url, busy_timeout):
     return engine
 
 
+def _space_hint(database) -> str:
+    """Why SQLite says "disk I/O error": most often no room left for its WAL or its index."""
+    directory = os.path.dirname(os.path.abspath(database or "."))
+    try:
+        stat = os.statvfs(directory)
+    except OSError:
+        return ""
+    free = stat.f_bavail * stat.f_frsize
+    if free >= 1024 * 1024:
+        return ""
+    return (f" (the file system of {directory} is full: {free} bytes free. Free some space and retry; what was "
+            "committed before is intact)")
+
+
 def _postgres_engine(url, busy_timeout):
     return create_engine(url, poolclass=NullPool, connect_args={"connect_timeout": int(busy_timeout)})
 
@@ -189,10 +203,33 @@ class Catalog:
         return self.url.get_backend_name()
 
     # -- transactions -----------------------------------------------------------------
+    def _connect(self, write: bool):
+        try:
+            return self.engine.connect()
+        except sa_exc.OperationalError:
+            fallback = None if write else self._read_only_engine()
+            if fallback is None:
+                raise
+            return fallback.connect()
+
+    def _read_only_engine(self):
+        """A SQLite catalog whose file system is full cannot open its WAL index, even to read.
+        When no WAL is left (its last writer checkpointed it: the file alone holds every commit),
+        reading the file as immutable is exact: reads go on while writes fail."""
+        if self.backend != "sqlite" or not self.url.database or self.url.database == ":memory:":
+            return None
+        wal = self.url.database + "-wal"
+        if os.path.exists(wal) and os.path.getsize(wal) > 0:
+            return None
+        if not _space_hint(self.url.database):  # not a full disk: report the real error
+            return None
+        return create_engine(f"sqlite:///file:{os.path.abspath(self.url.database)}?mode=ro&immutable=1&uri=true",
+                             poolclass=NullPool)
+
     @contextmanager
     def _connection(self, write: bool):
         try:
-            with self.engine.connect() as connection:
+            with self._connect(write) as connection:
                 if self.backend == "sqlite":
                     connection.execution_options(ministack_begin="IMMEDIATE" if write else "DEFERRED")
                 yield connection
@@ -202,6 +239,8 @@ class Catalog:
             reason = str(err.orig).strip()
             if "locked" in reason or "lock timeout" in reason:
                 reason += f" (another playbook held the catalog's write lock for over {self.busy_timeout:g} s; retry)"
+            elif self.backend == "sqlite" and ("I/O error" in reason or "full" in reason):
+                reason += _space_hint(self.url.database)
             raise CatalogUnavailable(f"Catalog {self.display_url} is unavailable: {reason}") from err
         except sa_exc.DBAPIError as err:
             raise CatalogError(f"Catalog {self.display_url} refused the change: {err.orig}") from err

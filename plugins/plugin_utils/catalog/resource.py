@@ -146,14 +146,20 @@ class Resource:
         outcome[self.result_key] = after
         outcome["diff"]["after"] = self.for_diff(after)
 
-    def on_rollback(self, step) -> None:
-        self._undo.append(step)
+    def on_rollback(self, step, what: str = "undo step") -> None:
+        self._undo.append((what, step))
 
-    def rolled_back(self) -> None:
-        """Called by the runner when the transaction did not commit."""
-        for step in reversed(self._undo):
-            step()
+    def rolled_back(self) -> list[str]:
+        """Called by the runner when the transaction did not commit: every undo step runs,
+        newest first, even when one fails; returns the failures (one line each)."""
+        failures = []
+        for what, step in reversed(self._undo):
+            try:
+                step()
+            except Exception as err:  # the next steps still run; the caller reports them all
+                failures.append(f"{what}: {str(err).strip() or type(err).__name__}")
         self._undo.clear()
+        return failures
 
 
 # -- validation helpers used by the resources -----------------------------------------

@@ -178,7 +178,7 @@ class Image(Resource):
         if not self.check_mode:
             store = imagefile.FileStore(store_dir(tx, self.context))
             path = store.put(image_id, self.params["filename"])
-            self.on_rollback(lambda: store.delete(image_id))
+            self.on_rollback(lambda: store.delete(image_id), f"removing image file {image_id}")
             location = "file://" + path
         now = tx.now()
         tx.execute(insert(tx.t.images), {
@@ -209,7 +209,7 @@ class Image(Resource):
             aside = path + ".deleting"
             if os.path.exists(path):
                 os.replace(path, aside)
-                self.on_rollback(lambda: os.replace(aside, path))
+                self.on_rollback(lambda: os.replace(aside, path), f"putting back {path}")
                 self.after_commit = lambda: os.path.exists(aside) and os.unlink(aside)
 
     def for_diff(self, record):

@@ -22,11 +22,8 @@ work (never boot a guest inside a transaction):
 
 from __future__ import annotations
 
-import hashlib
-import os
 import time
 import uuid
-from datetime import datetime
 from typing import Optional
 
 try:  # ansible-test's import sanity loads plugin_utils without SQLAlchemy; Catalog() reports it missing
@@ -34,6 +31,7 @@ try:  # ansible-test's import sanity loads plugin_utils without SQLAlchemy; Cata
 except ImportError:
     pass
 
+from .. import testpoints
 from ..block import attachments
 from ..catalog import (
     CatalogError,
@@ -58,10 +56,10 @@ from . import driver as drv
 from .drivers import Guest, Hypervisor
 from .hosts import hypervisor_for, libvirt_host
 from .images import image_record, require_image
+from .lookups import find_flavor, find_keypair, find_server_row, service_row
+from .server_record import server_record, set_server
 
 GiB = 1024 ** 3
-STATUS_OF = {"active": "ACTIVE", "building": "BUILD", "stopped": "SHUTOFF", "paused": "PAUSED",
-             "suspended": "SUSPENDED", "error": "ERROR", "deleted": "DELETED"}
 IMMUTABLE_HINT = "resize and rebuild are not supported yet: delete the server and create it again"
 
 
@@ -73,143 +71,21 @@ class ServerFailed(CatalogError):
         super().__init__(message)
 
 
-def host_id(project_id: str, host: Optional[str]) -> str:
-    """Nova's hostId: an opaque per-project id of the host (sha224 of project id + host)."""
-    if not host:
-        return ""
-    return hashlib.sha224((project_id + host).encode()).hexdigest()
+def _reason(exc: BaseException) -> str:
+    """One line for any exception: its message, or its type (KeyboardInterrupt has none)."""
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text and not isinstance(exc, (ComputeError, CatalogError)) \
+        else (text or type(exc).__name__)
 
 
-def _created(value: Optional[datetime]) -> Optional[str]:
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value is not None else None
+def _interrupted(row: dict) -> bool:
+    """A server whose build never finished because its run was killed or interrupted (not one
+    whose build failed: that stays ERROR until deleted, as in Nova)."""
+    message = (row.get("fault") or {}).get("message", "")
+    return (row["status"] == "ERROR" and row.get("launched_at") is None
+            and ("building was interrupted" in message or "aborted: KeyboardInterrupt" in message))
 
 
-def _props_text(meta: dict) -> str:
-    return ", ".join(f"{k}='{v}'" for k, v in sorted((meta or {}).items()))
-
-
-# -------------------------------------------------------------------- lookups
-def find_flavor(tx, name_or_id: str) -> dict:
-    f = tx.t.flavors
-    row = tx.one_or_none(select(f).where(f.c.id == str(name_or_id)))
-    if row is None:
-        row = tx.one_or_none(select(f).where(f.c.name == str(name_or_id)))
-    if row is None:
-        raise NotFound(f"Flavor {name_or_id} could not be found.")
-    if row.get("disabled"):
-        raise Conflict(f"Flavor {name_or_id} is disabled and cannot be used.")
-    specs = tx.t.flavor_extra_specs
-    row["extra_specs"] = {r["key"]: r["value"] for r in tx.all(select(specs).where(specs.c.flavor_id == row["id"]))}
-    return row
-
-
-def find_keypair(tx, name: str, project_id: str) -> dict:
-    k = tx.t.keypairs
-    row = tx.one_or_none(select(k).where(k.c.name == name, k.c.project_id == project_id))
-    if row is None:
-        raise NotFound(f"Invalid key_name provided: keypair {name} was not found in the project.")
-    return row
-
-
-def live(t):
-    return t.c.vm_state != "deleted"
-
-
-def find_server_row(tx, name_or_id: str, project_id: Optional[str] = None) -> Optional[dict]:
-    s = tx.t.servers
-    row = tx.one_or_none(select(s).where(s.c.id == name_or_id, live(s)))
-    if row is not None:
-        return row
-    query = select(s).where(s.c.name == name_or_id, live(s))
-    if project_id:
-        query = query.where(s.c.project_id == project_id)
-    rows = tx.all(query)
-    if len(rows) > 1:
-        raise Conflict(f"More than one server exists with the name '{name_or_id}'; use the server ID.")
-    return rows[0] if rows else None
-
-
-def require_server(tx, name_or_id: str) -> dict:
-    row = find_server_row(tx, name_or_id)
-    if row is None:
-        raise NotFound(f"No server with a name or ID of '{name_or_id}' exists.")
-    return row
-
-
-def service_row(tx, host: str) -> dict:
-    c = tx.t.compute_services
-    row = tx.one_or_none(select(c).where(c.c.host == host))
-    if row is None:
-        raise NotFound(f"Compute host {host} could not be found.")
-    return row
-
-
-# -------------------------------------------------------------------- the record
-def server_record(tx, row: dict) -> dict:
-    """A server as ``openstack server show`` prints it (field names and value formats)."""
-    ports = networks.server_ports(tx, row["id"])
-    by_net: dict = {}
-    for port in ports:
-        if port["ip_address"]:
-            by_net.setdefault(port["network_name"], []).append(port["ip_address"])
-    addresses = "; ".join(f"{net}={', '.join(ips)}" for net, ips in by_net.items())
-    flavor = row.get("flavor") or {}
-    image_txt = ""
-    if row.get("image_id"):
-        img = tx.one_or_none(select(tx.t.images.c.name).where(tx.t.images.c.id == row["image_id"]))
-        image_txt = f"{img['name'] if img else ''} ({row['image_id']})"
-    att = tx.t.attachments
-    volumes = tx.all(select(att.c.volume_id).where(att.c.server_id == row["id"], att.c.status == "attached"))
-    status = row["status"]
-    rec = {
-        "OS-DCF:diskConfig": "MANUAL",
-        "OS-EXT-AZ:availability_zone": row.get("availability_zone") or "",
-        "OS-EXT-SRV-ATTR:host": row.get("host"),
-        "OS-EXT-SRV-ATTR:hypervisor_hostname": row.get("node"),
-        "OS-EXT-SRV-ATTR:instance_name": drv.instance_name(row["instance_number"]) if row.get("instance_number")
-        else "",
-        "OS-EXT-STS:power_state": drv.POWER_STATE_NAMES.get(row["power_state"], "NOSTATE"),
-        "OS-EXT-STS:task_state": row.get("task_state"),
-        "OS-EXT-STS:vm_state": row["vm_state"],
-        "OS-SRV-USG:launched_at": iso(row.get("launched_at")),
-        "OS-SRV-USG:terminated_at": iso(row.get("terminated_at")),
-        "accessIPv4": "",
-        "accessIPv6": "",
-        "addresses": addresses,
-        "config_drive": "True" if row.get("config_drive") else "",
-        "created": _created(row["created_at"]),
-        "flavor": f"{flavor.get('name', '')} ({row.get('flavor_id')})",
-        "hostId": host_id(row["project_id"], row.get("host")),
-        "id": row["id"],
-        "image": image_txt,
-        "key_name": row.get("key_name"),
-        "name": row["name"],
-        "progress": 0,
-        "project_id": row["project_id"],
-        "properties": _props_text(row.get("metadata") or {}),
-        "security_groups": "name='default'",
-        "status": status,
-        "updated": _created(row.get("updated_at") or row["created_at"]),
-        "user_id": None,
-        "volumes_attached": "\n".join(f"id='{v['volume_id']}'" for v in volumes),
-        # Structured copies, handy in plays (the CLI fields above are text).
-        "metadata": dict(row.get("metadata") or {}),
-        "networks": by_net,
-        "ports": [{"id": p["id"], "network": p["network_name"], "network_id": p["network_id"],
-                   "mac_address": p["mac_address"], "ip_address": p["ip_address"]} for p in ports],
-    }
-    if row.get("fault"):
-        rec["fault"] = row["fault"]
-    return rec
-
-
-def _set(tx, server_id: str, **values) -> None:
-    s = tx.t.servers
-    values.setdefault("updated_at", tx.now())
-    tx.execute(update(s).where(s.c.id == server_id).values(**values))
-
-
-# -------------------------------------------------------------------- manager
 class Servers:
     """Create / update / delete one server (``ministack.cloud.server``)."""
 
@@ -237,14 +113,79 @@ class Servers:
             if not self.check_mode:
                 self.delete(current)
             return self._outcome(True, before, None)
-        if current is not None:
-            return self.update(current, before)
-        if self.check_mode:
+        if current is None and self.check_mode:
             with self.catalog.begin(dry_run=True) as tx:
                 server_id = self._api_create(tx, project)
                 after = server_record(tx, find_server_row(tx, server_id))
             return self._outcome(True, None, after)
-        return self.create(project)
+        if current is None:
+            # Find by name and record the new server under one write lock: of two runs creating
+            # one name at the same moment, the second finds the first's server (issue 13 item 10).
+            t0 = time.monotonic()
+            with self.catalog.begin() as tx:
+                current = find_server_row(tx, self.params["name"], project["id"])
+                server_id = self._api_create(tx, project) if current is None else None
+            if server_id is not None:
+                self.timings["api"] = time.monotonic() - t0
+                return self.create(server_id)
+        if not self.check_mode and self._busy(current["id"]):
+            # Another live run is building (or deleting) it: report the server as that run leaves it.
+            from ..workflow import wait_for
+
+            wait_for(self.catalog, "server", current["id"])
+            with self.catalog.read() as tx:
+                current = find_server_row(tx, current["id"])
+            if current is None:
+                return self.run()
+        if not self.check_mode and _interrupted(current):
+            return self._build_again(current)
+        with self.catalog.read() as tx:
+            before = server_record(tx, current)
+        return self.update(current, before)
+
+    def _build_abandon(self, server_id: str) -> tuple:
+        """The build's task: if this process dies during it, the next run settles the server to
+        ERROR (and a run of the same task then builds it again: ``_build_again``)."""
+        ttl = float(self.params.get("timeout") or 180) * 3 + 600
+        return ttl, [{"table": "servers", "id": server_id, "values": {
+            "status": "ERROR", "vm_state": "error", "task_state": None,
+            "fault": {"code": 500, "message": "{reason}", "created": "{now}"}}}]
+
+    def _build_again(self, row: dict) -> dict:
+        """A build that a killed (or interrupted) run never finished: the same task run again
+        takes the server over, cleans what the first build left on its host, gives back its
+        claim, and schedules and builds it again: the run converges."""
+        ttl, abandon = self._build_abandon(row["id"])
+        with self.catalog.begin() as tx:
+            row = find_server_row(tx, row["id"])
+            if row is None or not _interrupted(row) or tasks.active(tx, "server", row["id"]):
+                row = None  # another run took it over meanwhile
+            else:
+                set_server(tx, row["id"], status="BUILD", vm_state="building", task_state="scheduling", fault=None)
+                self.task_id = tasks.begin(tx, "server", row["id"], "building", ttl=ttl, abandon=abandon)
+                ports = networks.server_ports(tx, row["id"])
+                service = service_row(tx, row["host"]) if row.get("host") else None
+        if row is None:
+            return self.run()
+        leftovers = self._cleanup_host(service, row, ports) if service is not None else []
+        if leftovers:
+            self._to_error(row["id"], f"Building instance {row['id']} again failed: its first build's leftovers "
+                                      "could not be removed", leftovers=leftovers)
+            raise self._failed(row["id"], self._fault(row["id"]))
+        with self.catalog.begin() as tx:
+            release(tx, row["id"])
+            set_server(tx, row["id"], host=None, node=None, power_state=drv.NOSTATE)
+        self.warnings.append(f"Server {row['name']} ({row['id']}): its build was interrupted "
+                             f"({row['fault']['message']}); built it again")
+        with self.catalog.read() as tx:
+            before = server_record(tx, find_server_row(tx, row["id"]))
+        outcome = self.create(row["id"])
+        outcome["diff"]["before"] = self._outcome(False, before, None)["diff"]["before"]
+        return outcome
+
+    def _busy(self, server_id: str) -> bool:
+        with self.catalog.read() as tx:
+            return bool(tasks.active(tx, "server", server_id))
 
     def _outcome(self, changed: bool, before, after) -> dict:
         def diffable(rec):
@@ -280,7 +221,7 @@ class Servers:
             changed = False
             meta = string_dict("metadata", p.get("metadata"))
             if meta is not None and meta != (row.get("metadata") or {}):
-                _set(tx, row["id"], metadata=meta)
+                set_server(tx, row["id"], metadata=meta)
                 changed = True
             after = server_record(tx, find_server_row(tx, row["id"]))
         if row["status"] == "ERROR" and not changed:
@@ -376,12 +317,9 @@ class Servers:
             tx.execute(insert(tx.t.server_group_members), {"group_id": group["id"], "server_id": server_id})
         if not self.check_mode:
             # The build runs outside any transaction: if this process dies meanwhile, the next
-            # run settles the server to ERROR (a delete then cleans the host).
-            ttl = float(self.params.get("timeout") or 180) * 3 + 600
-            self.task_id = tasks.begin(tx, "server", server_id, "building", ttl=ttl, abandon=[
-                {"table": "servers", "id": server_id, "values": {
-                    "status": "ERROR", "vm_state": "error", "task_state": None,
-                    "fault": {"code": 500, "message": "{reason}", "created": "{now}"}}}])
+            # run settles the server to ERROR (and the same task run again builds it again).
+            ttl, abandon = self._build_abandon(server_id)
+            self.task_id = tasks.begin(tx, "server", server_id, "building", ttl=ttl, abandon=abandon)
         return server_id
 
     def _zone(self):
@@ -392,18 +330,17 @@ class Servers:
         return zone, None
 
     # ---------------------------------------------------------------- create
-    def create(self, project: dict) -> dict:
-        t0 = time.monotonic()
-        with self.catalog.begin() as tx:
-            server_id = self._api_create(tx, project)
-        self.timings["api"] = time.monotonic() - t0
+    def create(self, server_id: str) -> dict:
+        """Schedule and build a server recorded by ``_api_create`` (BUILD / scheduling)."""
         try:
             self._schedule_and_build(server_id)
         except ServerFailed:
             raise
         except BaseException as exc:
-            # Anything unexpected (Ctrl-C, a bug): never leave a server stuck in BUILD.
-            self._to_error(server_id, f"Build of instance {server_id} aborted: {exc}")
+            # Anything unexpected before or after the host work (Ctrl-C, a bug): never leave a
+            # server stuck in BUILD (the build itself settles its own failures).
+            if self.task_id is not None:
+                self._to_error(server_id, f"Build of instance {server_id} aborted: {_reason(exc)}")
             raise
         with self.catalog.read() as tx:
             after = server_record(tx, find_server_row(tx, server_id))
@@ -487,8 +424,8 @@ class Servers:
                     retry = dict(row.get("retry") or {})
                     retry["num_attempts"] = retry.get("num_attempts", 0) + 1
                     retry["hosts"] = [*retry.get("hosts", []), host]
-                    _set(tx, server_id, host=host, node=service["hypervisor_hostname"], task_state="networking",
-                         availability_zone=zones[0] if zones else "nova", retry=retry)
+                    set_server(tx, server_id, host=host, node=service["hypervisor_hostname"], task_state="networking",
+                               availability_zone=zones[0] if zones else "nova", retry=retry)
                     networks_port = tx.t.ports
                     tx.execute(update(networks_port).where(networks_port.c.server_id == server_id).values(host=host))
                     ports = networks.server_ports(tx, server_id)
@@ -500,16 +437,29 @@ class Servers:
                 continue
             t1 = time.monotonic()
             try:
+                testpoints.reached("intent-recorded")
                 self._build_on_host(service, row, image, ports, key)
-            except (ComputeError, OSError) as exc:
-                self.log(f"build of {server_id} on {host} failed: {exc}")
-                errors.append(f"{host}: {exc}")
-                self._cleanup_host(service, row, ports)
+                testpoints.reached("outcome")
+            except BaseException as exc:
+                # Any failure (a raw libvirtError, a bug, Ctrl-C) cleans the host it built on
+                # first; the claim is given back only once nothing is left there.
+                reason = _reason(exc)
+                self.log(f"build of {server_id} on {host} failed: {reason}")
+                errors.append(f"{host}: {reason}")
+                leftovers = self._cleanup_host(service, row, ports)
+                if leftovers or not isinstance(exc, Exception):
+                    message = (f"Build of instance {server_id} on {host} failed: {reason}"
+                               if isinstance(exc, Exception) else
+                               f"Build of instance {server_id} on {host} aborted: {reason}")
+                    self._to_error(server_id, message, leftovers=leftovers, failed_host=host)
+                    if isinstance(exc, Exception):
+                        raise self._failed(server_id, self._fault(server_id)) from exc
+                    raise
                 with self.catalog.begin() as tx:
                     release(tx, server_id)
                     c = tx.t.compute_services
                     tx.execute(update(c).where(c.c.host == host).values(failed_builds=c.c.failed_builds + 1))
-                    _set(tx, server_id, host=None, node=None, task_state="scheduling", power_state=drv.NOSTATE)
+                    set_server(tx, server_id, host=None, node=None, task_state="scheduling", power_state=drv.NOSTATE)
                 continue
             self.timings["build"] = time.monotonic() - t1
             with self.catalog.begin() as tx:
@@ -518,9 +468,10 @@ class Servers:
                 touch_service(tx, host)
                 tx.execute(update(tx.t.ports).where(tx.t.ports.c.server_id == server_id).values(status="ACTIVE"))
                 now = tx.now()
-                _set(tx, server_id, status="ACTIVE", vm_state="active", task_state=None,
-                     power_state=drv.RUNNING, launched_at=now, fault=None)
+                set_server(tx, server_id, status="ACTIVE", vm_state="active", task_state=None,
+                           power_state=drv.RUNNING, launched_at=now, fault=None)
                 tasks.end(tx, self.task_id)
+            self.task_id = None
             return
         if len(attempts) > 1 or (errors and len(errors) == len(attempts)):
             reason = ("Exceeded maximum number of retries. Exhausted all hosts available for retrying build "
@@ -535,14 +486,32 @@ class Servers:
         with self.catalog.read() as tx:
             return ServerFailed(message, server_record(tx, find_server_row(tx, server_id)))
 
-    def _to_error(self, server_id: str, message: str) -> None:
+    def _to_error(self, server_id: str, message: str, leftovers: Optional[list] = None,
+                  failed_host: Optional[str] = None) -> None:
+        """ERROR with the reason. The claim is released (and the host forgotten) only when the
+        host was cleaned: what could not be removed stays counted on its host, and a delete
+        (state: absent) finds it there and tries again."""
         with self.catalog.begin() as tx:
             if self.task_id:
                 tasks.end(tx, self.task_id)
-            release(tx, server_id)
+                self.task_id = None
             now = tx.now()
-            _set(tx, server_id, status="ERROR", vm_state="error", task_state=None, power_state=drv.NOSTATE,
-                 host=None, node=None, fault={"code": 500, "message": message, "created": iso(now)})
+            if failed_host is not None:
+                c = tx.t.compute_services
+                tx.execute(update(c).where(c.c.host == failed_host).values(failed_builds=c.c.failed_builds + 1))
+            if leftovers:
+                message += (". Cleaning the host failed too (" + "; ".join(leftovers) + "): the server keeps its "
+                            "host and claim; delete it (state: absent) to remove what is left")
+                set_server(tx, server_id, status="ERROR", vm_state="error", task_state=None,
+                           power_state=drv.NOSTATE, fault={"code": 500, "message": message, "created": iso(now)})
+                return
+            release(tx, server_id)
+            set_server(tx, server_id, status="ERROR", vm_state="error", task_state=None, power_state=drv.NOSTATE,
+                       host=None, node=None, fault={"code": 500, "message": message, "created": iso(now)})
+
+    def _fault(self, server_id: str) -> str:
+        with self.catalog.read() as tx:
+            return (find_server_row(tx, server_id).get("fault") or {}).get("message", "")
 
     # ---------------------------------------------------------------- compute step
     def _build_on_host(self, service: dict, row: dict, image: dict, ports: list, key: Optional[dict]) -> None:
@@ -551,7 +520,7 @@ class Servers:
 
         def spawning():
             with self.catalog.begin() as tx:
-                _set(tx, row["id"], task_state="spawning")
+                set_server(tx, row["id"], task_state="spawning")
 
         host.build(guest, timeout=float(self.params.get("timeout") or 180) if self.params.get("wait", True) else 5,
                    on_spawning=spawning)
@@ -566,18 +535,26 @@ class Servers:
             with self.catalog.begin() as tx:
                 s = tx.t.servers
                 number = max(number, tx.scalar(select(func.max(s.c.instance_number))) or 0) + 1
-                _set(tx, row["id"], instance_number=number)
+                set_server(tx, row["id"], instance_number=number)
         row["instance_number"] = number
         return drv.instance_name(number)
 
     def _cleanup_host(self, service: dict, row: dict, ports: list) -> list:
+        """Remove the domain, the disk and config drive, the DHCP reservations of a failed build.
+        Returns what could not be removed (empty: the host is clean)."""
         try:
-            host = libvirt_host(service)
-            return host.destroy(row["id"], row["id"] + ".",
-                                [(p["libvirt_network"], p["mac_address"]) for p in ports])
-        except (ComputeError, OSError) as exc:
-            self.warnings.append(f"Cleaning up server {row['id']} on {service['host']} failed: {exc}")
-            return []
+            host = hypervisor_for(service)
+            host.destroy(row["id"], row["id"] + ".", [(p["libvirt_network"], p["mac_address"]) for p in ports])
+            left = []
+            if hasattr(host, "instance_volumes"):  # the libvirt drivers: look again, trust nothing
+                left = [f"volume {name}" for name in host.instance_volumes(row["id"] + ".")]
+            if getattr(host, "domain_uuid", lambda _n: None)(row["id"]) is not None:
+                left.append(f"domain {row['id']}")
+        except BaseException as exc:  # a second Ctrl-C during the cleanup, too: report it
+            left = [f"on {service['host']}: {_reason(exc)}"]
+        if left:
+            self.warnings.append(f"Cleaning up server {row['id']} on {service['host']} left: {'; '.join(left)}")
+        return left
 
     # ---------------------------------------------------------------- delete
     def delete(self, row: dict) -> list:
@@ -589,7 +566,7 @@ class Servers:
             service = service_row(tx, row["host"]) if row.get("host") else None
             volumes = attachments.plan_for_server(tx, row["id"])
         with self.catalog.begin() as tx:
-            _set(tx, row["id"], task_state="deleting")
+            set_server(tx, row["id"], task_state="deleting")
             task_id = tasks.begin(tx, "server", row["id"], "deleting", abandon=[
                 {"table": "servers", "id": row["id"], "values": {
                     "status": "ERROR", "vm_state": "error", "task_state": None,
@@ -611,7 +588,7 @@ class Servers:
                                    "are reachable.")
         except BaseException:
             with self.catalog.begin() as tx:
-                _set(tx, row["id"], task_state=None)
+                set_server(tx, row["id"], task_state=None)
                 tasks.end(tx, task_id)
             raise
         removed.extend(f"attachment of volume {v['attachment']['volume_id']}" for v in volumes)
@@ -622,159 +599,8 @@ class Servers:
             tx.execute(delete(tx.t.ports).where(tx.t.ports.c.server_id == row["id"]))
             tx.execute(delete(tx.t.server_group_members).where(tx.t.server_group_members.c.server_id == row["id"]))
             now = tx.now()
-            _set(tx, row["id"], status="DELETED", vm_state="deleted", task_state=None, power_state=drv.NOSTATE,
-                 terminated_at=now)
+            set_server(tx, row["id"], status="DELETED", vm_state="deleted", task_state=None, power_state=drv.NOSTATE,
+                       terminated_at=now)
             if service is not None:
                 touch_service(tx, service["host"])
         return removed
-
-
-# -------------------------------------------------------------------- actions
-ACTIONS = {
-    # action: (allowed vm_states, target vm_state)
-    "start": (("stopped",), "active"),
-    "stop": (("active", "paused", "suspended"), "stopped"),
-    "pause": (("active",), "paused"),
-    "unpause": (("paused",), "active"),
-    "suspend": (("active",), "suspended"),
-    "resume": (("suspended",), "active"),
-    "reboot_soft": (("active",), "active"),
-    "reboot_hard": (("active", "stopped", "paused", "suspended"), "active"),
-}
-POWER_OF = {"active": drv.RUNNING, "stopped": drv.SHUTDOWN, "paused": drv.PAUSED, "suspended": drv.SHUTDOWN}
-
-
-def server_action(catalog, server: str, action: str, check_mode: bool = False, timeout: float = 180) -> dict:
-    """start/stop/pause/unpause/suspend/resume/reboot_soft/reboot_hard with Nova's state changes."""
-    if action not in ACTIONS:
-        raise InvalidInput("action", f"must be one of {', '.join(ACTIONS)}, got {action!r}")
-    allowed, target = ACTIONS[action]
-    with catalog.read() as tx:
-        row = require_server(tx, server)
-        before = server_record(tx, row)
-        service = service_row(tx, row["host"]) if row.get("host") else None
-    is_reboot = action.startswith("reboot")
-    if row["vm_state"] == target and not is_reboot:
-        return {"changed": False, "server": before}
-    if row["vm_state"] not in allowed or service is None:
-        raise Conflict(f"Cannot '{action}' instance {row['id']} while it is in vm_state {row['vm_state']}")
-    if check_mode:
-        return {"changed": True, "server": before}
-    host = libvirt_host(service)
-    name = row["id"]  # the domain's UUID is the server's id
-    task = {"stop": "powering-off", "start": "powering-on", "pause": "pausing", "unpause": "unpausing",
-            "suspend": "suspending", "resume": "resuming", "reboot_soft": "rebooting",
-            "reboot_hard": "rebooting_hard"}[action]
-    with catalog.begin() as tx:
-        _set(tx, row["id"], task_state=task)
-    try:
-        if action == "start":
-            host.start(name, timeout)
-        elif action == "stop":
-            host.stop(name, timeout)
-        elif action == "pause":
-            host.pause(name)
-        elif action == "unpause":
-            host.unpause(name)
-        elif action == "suspend":
-            host.suspend(name)
-        elif action == "resume":
-            host.start(name, timeout)
-        else:
-            host.reboot(name, hard=action == "reboot_hard", timeout=timeout)
-    except Exception:
-        with catalog.begin() as tx:
-            _set(tx, row["id"], task_state=None, power_state=host.power_state(name))
-        raise
-    with catalog.begin() as tx:
-        _set(tx, row["id"], task_state=None, vm_state=target, status=STATUS_OF[target],
-             power_state=host.power_state(name))
-        touch_service(tx, service["host"])
-        after = server_record(tx, find_server_row(tx, row["id"]))
-    return {"changed": True, "server": after}
-
-
-def console_log(catalog, server: str, length: Optional[int] = None) -> str:
-    with catalog.read() as tx:
-        row = require_server(tx, server)
-        service = service_row(tx, row["host"]) if row.get("host") else None
-    if service is None:
-        return ""
-    return libvirt_host(service).console_log(f"{row['id']}.console.log", length)
-
-
-def server_image(catalog, server: str, name: str, check_mode: bool = False, context: Optional[dict] = None,
-                 timeout: float = 600) -> dict:
-    """``openstack server image create``: the server's disk, flattened, as a new private image."""
-    from .imagefile import FileStore, digests, qemu_img_info
-    from .images import image_record as _record
-    from .images import store_dir
-
-    with catalog.read() as tx:
-        row = require_server(tx, server)
-        i = tx.t.images
-        existing = tx.one_or_none(select(i).where(i.c.name == name, i.c.project_id == row["project_id"]))
-        if existing is not None:
-            props = existing.get("properties") or {}
-            if props.get("instance_uuid") != row["id"]:
-                raise Conflict(f"An image named {name} already exists and is not a snapshot of server "
-                               f"{row['name']}: choose another name.")
-            return {"changed": False, "image": _record(existing)}
-        service = service_row(tx, row["host"]) if row.get("host") else None
-        base = tx.one_or_none(select(i).where(i.c.id == row["image_id"]))
-        store = FileStore(store_dir(tx, context or {}))
-        project = tx.one_or_none(select(tx.t.projects).where(tx.t.projects.c.id == row["project_id"]))
-    if service is None or row["vm_state"] not in ("active", "stopped", "paused", "suspended"):
-        raise Conflict(f"Cannot 'createImage' instance {row['id']} while it is in vm_state {row['vm_state']}")
-    image_id = str(uuid.uuid4())
-    properties = {
-        "base_image_ref": row["image_id"] or "", "image_type": "snapshot", "instance_uuid": row["id"],
-        "owner_project_name": project["name"] if project else "", "boot_roles": "admin",
-        "hw_cdrom_bus": "ide", "hw_disk_bus": "virtio", "hw_machine_type": "pc", "hw_vif_model": "virtio",
-    }
-    if check_mode:
-        preview = {"id": image_id, "name": name, "project_id": row["project_id"], "status": "queued",
-                   "visibility": "private", "protected": False, "disk_format": "qcow2", "container_format": "bare",
-                   "size": None, "virtual_size": None, "checksum": None, "os_hash_algo": None, "os_hash_value": None,
-                   "min_disk": row["root_gb"], "min_ram": (base or {}).get("min_ram") or 0, "location": None,
-                   "properties": properties, "tags": [], "created_at": None, "updated_at": None}
-        return {"changed": True, "image": _record(preview)}
-    host = libvirt_host(service)
-    with catalog.begin() as tx:
-        _set(tx, row["id"], task_state="image_snapshot")
-    os.makedirs(store.root, exist_ok=True)
-    tmp = os.path.join(store.root, f".{image_id}.partial")
-    try:
-        host.snapshot_disk(row["id"], f"{row['id']}.disk",
-                           f"{row['id']}.snap-{image_id[:8]}", tmp, timeout=timeout)
-        sums = digests(tmp)
-        virtual = int(qemu_img_info(tmp).get("virtual-size", 0))
-        path = store.adopt(image_id, tmp)
-        with catalog.begin() as tx:
-            now = tx.now()
-            tx.execute(insert(tx.t.images), {
-                "id": image_id, "name": name, "project_id": row["project_id"], "status": "active",
-                "visibility": "private", "protected": False, "disk_format": "qcow2", "container_format": "bare",
-                "size": sums["size"], "virtual_size": virtual, "checksum": sums["checksum"],
-                "os_hash_algo": sums["os_hash_algo"], "os_hash_value": sums["os_hash_value"],
-                "min_disk": row["root_gb"], "min_ram": (base or {}).get("min_ram") or 0,
-                "location": "file://" + path, "properties": properties, "tags": [], "created_at": now,
-                "updated_at": now})
-            _set(tx, row["id"], task_state=None)
-            created = tx.one_or_none(select(tx.t.images).where(tx.t.images.c.id == image_id))
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        with catalog.begin() as tx:
-            _set(tx, row["id"], task_state=None)
-        raise
-    return {"changed": True, "image": _record(created)}
-
-
-def list_servers(catalog, server: Optional[str] = None) -> list:
-    with catalog.read() as tx:
-        if server:
-            row = find_server_row(tx, server)
-            return [server_record(tx, row)] if row else []
-        s = tx.t.servers
-        return [server_record(tx, r) for r in tx.all(select(s).where(live(s)).order_by(s.c.name, s.c.id))]

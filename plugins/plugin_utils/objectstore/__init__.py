@@ -10,8 +10,10 @@ that ETags, metadata and manifests are exactly what Swift receives.
 
 from __future__ import annotations
 
+from .account import AccountInfo
 from .client import ObjectStoreError, connect
-from .resources import AccountInfo, Container, ContainerInfo, Object, ObjectInfo
+from .containers import Container, ContainerInfo
+from .objects import Object, ObjectInfo
 
 __all__ = [
     "AccountInfo",

@@ -15,6 +15,7 @@ import re
 import tempfile
 import time
 
+from .. import testpoints
 from . import builder as _builder
 from .builder import FORMAT, MAX_HOURS, load_state, rebalance, ring_devs
 from .devices import RING_KEYS, assign_ids
@@ -58,15 +59,40 @@ def ec_replicas(ring, replicas, ec_num_data_fragments=None, ec_num_parity_fragme
     return total
 
 
+def _temp_prefix(path, pid=None):
+    return f".{os.path.basename(path)}.tmp-{os.getpid() if pid is None else pid}-"
+
+
+def remove_stale_temps(path, files):
+    """Temporary copies left by a run killed before its rename (SIGKILL skips every cleanup):
+    ``.<file>.tmp-<pid>-*`` whose process is gone. Returns the files removed."""
+    removed = []
+    try:
+        names = os.listdir(path)
+    except FileNotFoundError:
+        return removed
+    for name in names:
+        match = re.fullmatch(r"\.(.+)\.tmp-(\d+)-.*", name)
+        if not match or match.group(1) not in files or os.path.exists(f"/proc/{match.group(2)}"):
+            continue
+        try:
+            os.unlink(os.path.join(path, name))
+            removed.append(name)
+        except FileNotFoundError:
+            pass
+    return removed
+
+
 def _atomic_write(path, data):
     directory = os.path.dirname(path)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path))
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=_temp_prefix(path))
     try:
         with os.fdopen(fd, "wb") as fp:
             fp.write(data)
             fp.flush()
             os.fsync(fp.fileno())
         os.chmod(tmp, 0o644)
+        testpoints.reached("host-work")
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -138,6 +164,8 @@ def ensure_ring(path, ring, devices, part_power=10, replicas=None, min_part_hour
     builder_file = os.path.join(path, f"{ring}.builder.json")
     ring_file = os.path.join(path, f"{ring}.ring.gz")
     previous = read_builder(builder_file)
+    if not check_mode:  # what a killed run left half-written
+        remove_stale_temps(path, (os.path.basename(builder_file), os.path.basename(ring_file)))
 
     wanted = assign_ids(devices, previous["devs"] if previous else [])
     params_same = previous is not None and previous["part_power"] == part_power and \
@@ -171,6 +199,7 @@ def ensure_ring(path, ring, devices, part_power=10, replicas=None, min_part_hour
         os.makedirs(path, exist_ok=True)
         if builder_changed:
             _atomic_write(builder_file, json.dumps(state, sort_keys=True, indent=1).encode("utf-8") + b"\n")
+            testpoints.reached("outcome")
         if ring_changed:
             _atomic_write(ring_file, ring_bytes)
     return {

@@ -4,7 +4,7 @@ The inventory names each host's address and one SSH key, nothing else (no block_
 no libvirt URI). block_host registers h2 (file backend, tgt) through the host runner built from
 those variables; kvm_host registers h1; a server boots on h1, and a volume from h2 attaches to it:
 QEMU on h1 logs in to tgt on h2 (the I_T nexus is read on h2). The volume is then detached and
-everything removed. Brings up its own two-host lab (MINISTACK_LAB=blkattach)."""
+everything removed. Brings up its own two-host lab (blkattach, or <MINISTACK_LAB>att)."""
 
 from __future__ import annotations
 
@@ -22,11 +22,12 @@ import yaml
 from tests.helpers import guest
 
 # `full` (a separate target, not the test command): a guest boots under TCG inside a lab container.
-# Measured: the attach flow passed in ~95 s at load ~15; at load ~38 the playbook ran past 900 s.
+# The playbook may take 30 min: at load 50 it ran past 900 s (docs/testing.md has the figures).
 # Run it with `python -m pytest -m full tests/integration/block/test_lab_attach.py`.
 pytestmark = [pytest.mark.lab, pytest.mark.vm, pytest.mark.slow, pytest.mark.full]
 ROOT = pathlib.Path(__file__).resolve().parents[3]
-LAB = "blkattach"
+# its own lab: <MINISTACK_LAB>att when an engineer has a lab name (lab names: letters and digits), else blkattach
+LAB = f"{os.environ['MINISTACK_LAB'][:13]}att" if os.environ.get("MINISTACK_LAB") else "blkattach"
 ENV = dict(os.environ, MINISTACK_LAB=LAB, CONTAINERS_CONF=str(ROOT / "lab" / "containers.conf"))
 STATE = ROOT / "lab" / "state" / LAB
 
@@ -56,7 +57,7 @@ def _playbook(tmp_path, inventory, book, name):
                ANSIBLE_SSH_ARGS=f"-o ControlMaster=auto -o ControlPersist=60s -o UserKnownHostsFile={known}")
     playbook = pathlib.Path(sys.executable).parent / "ansible-playbook"
     proc = subprocess.run([str(playbook), "-i", str(inventory), str(path)], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=900, check=False)
+                          text=True, timeout=1800, check=False)
     try:
         proc.json = json.loads(proc.stdout)
     except ValueError:
@@ -107,6 +108,11 @@ def test_block_host_from_inventory_and_attach_to_a_lab_compute_host(lab_hosts, t
             {"name": "Create", "ministack.cloud.server": {"name": name, "image": "cirros6", "flavor": "m1.tiny",
                                                           "key_name": "k", "network": net,
                                                           "availability_zone": "nova:h1"}, "register": "s"},
+            # A hot-unplug needs the guest's cooperation (ACPI eject): one asked for while the guest
+            # is still booting under TCG is lost ("did not release it within 30 s", seen at load 20).
+            # Like the walkthrough, wait until the guest has booted.
+            {"name": "Booted", "ministack.cloud.server_console": {"server": name}, "register": "c",
+             "until": "'login ready' in c.console_log", "retries": 150, "delay": 2},
             {"name": "Volume", "ministack.cloud.volume": {"name": vol, "size": 1}, "register": "v"},
             {"name": "Attach", "ministack.cloud.server_volume": {"server": name, "volume": vol}, "register": "a"},
         ]},

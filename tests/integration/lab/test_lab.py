@@ -112,7 +112,7 @@ def test_up_writes_inventory_with_role_groups(lab3):
     recorded = known_hosts.read_text().split()
     assert all(a in recorded for a in addresses)
     assert hostvars["h1"]["ansible_ssh_private_key_file"] == str(STATE / "id_ed25519")
-    assert hostvars["h1"]["libvirt_uri"].startswith(f"qemu+libssh://root@{addresses[0]}/system?")
+    assert hostvars["h1"]["libvirt_uri"].startswith(f"qemu+libssh2://root@{addresses[0]}/system?")
     assert f"known_hosts={known_hosts}&known_hosts_verify=normal" in hostvars["h1"]["libvirt_uri"]
     assert "libvirt_uri" not in hostvars["h2"]
 

@@ -90,7 +90,8 @@ def test_lxc_runs_host_commands_where_its_uri_points():
         "host_key_checking": False}
     assert runner_spec_for_uri("lxc+libssh://root@c2/system?known_hosts=/inv/known_hosts")["known_hosts"] == \
         "/inv/known_hosts"
-    with pytest.raises(ComputeError, match="over lxc\\+ssh:// or lxc\\+libssh:// only"):
+    assert runner_spec_for_uri("lxc+libssh2://root@c2/system?known_hosts=/inv/known_hosts")["address"] == "c2"
+    with pytest.raises(ComputeError, match="over lxc\\+ssh://, lxc\\+libssh2:// or lxc\\+libssh:// only"):
         runner_spec_for_uri("lxc+tls://c1/system")
 
 

@@ -99,6 +99,19 @@ def test_unreachable_host_says_which_inventory_variables_to_check():
     assert "ansible_ssh_private_key_file" in str(err.value)
 
 
+def test_a_controller_without_dot_ssh_gets_one_for_the_control_socket(tmp_path, monkeypatch):
+    """ssh does not make ControlPath's directory: without ~/.ssh every command failed with
+    "unix_listener: cannot bind to path ...: No such file or directory" (seen on a fresh controller)."""
+    import types
+
+    monkeypatch.setattr(hostrunner.pwd, "getpwuid", lambda uid: types.SimpleNamespace(pw_dir=str(tmp_path)))
+    run = hostrunner.runner_for({"ansible_connection": "ssh", "ansible_host": "127.0.0.1", "ansible_port": 1,
+                                 "ansible_ssh_timeout": 2})
+    with pytest.raises(hostrunner.HostCommandFailed):
+        run.run(["true"])
+    assert (tmp_path / ".ssh").is_dir() and (tmp_path / ".ssh").stat().st_mode & 0o777 == 0o700
+
+
 def test_host_keys_are_checked_against_the_controller_file_by_default():
     checked = hostrunner.runner_for({"ansible_host": "b1", "known_hosts": "/inv/known_hosts"})
     argv = checked.command(["true"])

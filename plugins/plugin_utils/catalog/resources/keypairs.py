@@ -200,7 +200,7 @@ class Keypair(Resource):
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except OSError as err:
             raise InvalidInput("private_key_file", f"cannot create {path}: {err.strerror}") from None
-        self.on_rollback(lambda: os.path.exists(path) and os.unlink(path))
+        self.on_rollback(lambda: os.path.exists(path) and os.unlink(path), f"removing {path}")
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(private)
 

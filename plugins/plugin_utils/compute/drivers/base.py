@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
+from ... import testpoints
 from .. import ComputeError, configdrive
 
 DRIVERS: dict = {}
@@ -142,6 +143,7 @@ class Hypervisor:
         join_vifs = self.plug_vifs(guest)
         try:
             root = self.prepare_root_disk(guest)
+            testpoints.reached("host-work")
             drive = self.config_drive(guest)
             if on_spawning is not None:
                 on_spawning()

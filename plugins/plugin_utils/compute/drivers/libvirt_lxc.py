@@ -87,9 +87,9 @@ def runner_spec_for_uri(uri: str) -> dict:
     transport = parts.scheme.partition("+")[2]
     if not transport and not parts.hostname:
         return {"connection": "local"}
-    if transport not in ("", "ssh", "libssh"):
-        raise ComputeError(f"libvirt_uri {uri}: the LXC driver reaches remote hosts over lxc+ssh:// or "
-                           "lxc+libssh:// only (it runs tar and the console reader there)")
+    if transport not in ("", "ssh", "libssh", "libssh2"):
+        raise ComputeError(f"libvirt_uri {uri}: the LXC driver reaches remote hosts over lxc+ssh://, "
+                           "lxc+libssh2:// or lxc+libssh:// only (it runs tar and the console reader there)")
     spec = {"connection": "ssh", "address": parts.hostname}
     if parts.username:
         spec["user"] = parts.username

@@ -1,6 +1,6 @@
 # Copyright: ministack developers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Containers, objects and the account: read, compare, apply (or only report, in check mode)."""
+"""``ministack.cloud.object`` and ``object_info``: Swift objects (plain and static large objects)."""
 
 from __future__ import annotations
 
@@ -8,194 +8,19 @@ import hashlib
 import json
 import os
 import tempfile
-import time
 
-from .client import ObjectStoreError, dot_segment, metadata_of
-
-# Swift's default constraints (swift/common/constraints.py).
-MAX_META_NAME = 128
-MAX_META_VALUE = 256
-MAX_META_COUNT = 90
-MAX_META_OVERALL = 4096
-MAX_CONTAINER_NAME = 256
-MAX_OBJECT_NAME = 1024
-MAX_FILE_SIZE = 5368709122
-CHUNK = 1048576
+from .client import ObjectStoreError, metadata_of
+from .resource import (
+    CHUNK,
+    MAX_FILE_SIZE,
+    Resource,
+    account_of,
+    check_container_name,
+    check_metadata,
+    check_object_name,
+)
 
 
-def _check_metadata(field: str, metadata: dict | None) -> dict:
-    """Lower-cased keys (Swift's are case-insensitive), values as strings; Swift's limits."""
-    if not metadata:
-        return {}
-    out = {}
-    for key, value in metadata.items():
-        key = str(key).strip().lower()
-        if not key or any(c in key for c in " :\r\n"):
-            raise ObjectStoreError(f"{field}: invalid key {key!r}; use letters, digits, '-' and '_'.")
-        value = "" if value is None else str(value)
-        if len(key.encode()) > MAX_META_NAME:
-            raise ObjectStoreError(f"{field}: key {key!r} is longer than {MAX_META_NAME} bytes.")
-        if len(value.encode()) > MAX_META_VALUE:
-            raise ObjectStoreError(f"{field}: the value of {key!r} is longer than {MAX_META_VALUE} bytes.")
-        out[key] = value
-    if len(out) > MAX_META_COUNT:
-        raise ObjectStoreError(f"{field}: {len(out)} keys; Swift allows {MAX_META_COUNT}.")
-    total = sum(len(k.encode()) + len(v.encode()) for k, v in out.items())
-    if total > MAX_META_OVERALL:
-        raise ObjectStoreError(f"{field}: {total} bytes of keys and values; Swift allows {MAX_META_OVERALL}.")
-    return out
-
-
-def _check_container_name(field: str, name: str) -> str:
-    if not name or "/" in name or len(name.encode()) > MAX_CONTAINER_NAME:
-        raise ObjectStoreError(
-            f"{field}: {name!r} is not a valid container name (1 to {MAX_CONTAINER_NAME} bytes, no '/')."
-        )
-    if dot_segment(name):
-        raise ObjectStoreError(f"{field}: {name!r} is not a valid container name: '.' and '..' would be "
-                               "resolved by HTTP clients to the account itself; choose another name.")
-    return name
-
-
-def _check_object_name(field: str, name: str) -> str:
-    if not name or len(name.encode()) > MAX_OBJECT_NAME:
-        raise ObjectStoreError(f"{field}: {name!r} is not a valid object name (1 to {MAX_OBJECT_NAME} bytes).")
-    if dot_segment(name):
-        raise ObjectStoreError(f"{field}: {name!r} has a '.' or '..' path segment, which HTTP clients resolve "
-                               "before the request reaches Swift (another object would be read, written or "
-                               "deleted); remove those segments from the name.")
-    return name
-
-
-def _account_of(swift) -> str:
-    try:
-        return swift.store.get_endpoint().rstrip("/").rsplit("/", 1)[-1]
-    except Exception:  # an unreachable endpoint shows up on the first request anyway
-        return ""
-
-
-class Resource:
-    read_only = False
-
-    def __init__(self, swift, params: dict, check_mode: bool = False):
-        self.swift = swift
-        self.params = params
-        self.check_mode = check_mode
-        self.warnings: list[str] = []
-
-
-# ---------------------------------------------------------------- containers
-def container_view(account: str, name: str, headers: dict) -> dict:
-    """The fields of ``openstack container show``."""
-    return {
-        "account": account,
-        "container": name,
-        "bytes_used": int(headers.get("x-container-bytes-used", 0)),
-        "object_count": int(headers.get("x-container-object-count", 0)),
-        "read_acl": headers.get("x-container-read"),
-        "write_acl": headers.get("x-container-write"),
-        "storage_policy": headers.get("x-storage-policy"),
-        "properties": metadata_of(headers, "container"),
-    }
-
-
-class Container(Resource):
-    """Create, update (metadata, ACLs) or delete one container."""
-
-    def run(self) -> dict:
-        p = self.params
-        name = _check_container_name("name", p["name"])
-        set_meta = _check_metadata("metadata", p.get("metadata"))
-        drop_keys = [str(k).lower() for k in p.get("delete_metadata_keys") or []]
-        both = sorted(set(set_meta) & set(drop_keys))
-        if both:
-            raise ObjectStoreError(
-                f"metadata and delete_metadata_keys both name {', '.join(both)}; keep each key in one of them."
-            )
-        account = _account_of(self.swift)
-        headers = self.swift.head(name)
-        before = container_view(account, name, headers) if headers is not None else None
-
-        if p["state"] == "absent":
-            if before is None:
-                return {"changed": False, "container": None, "diff": {"before": {}, "after": {}}}
-            if before["object_count"] and not p.get("delete_with_all_objects"):
-                raise ObjectStoreError(
-                    f"Container {name} is not empty ({before['object_count']} objects) (HTTP 409). "
-                    "Set delete_with_all_objects=true to delete it with its objects."
-                )
-            if not self.check_mode:
-                self._delete(name, bool(p.get("delete_with_all_objects")))
-            return {"changed": True, "container": None, "diff": {"before": before, "after": {}}}
-
-        request: dict[str, str] = {}
-        current_meta = before["properties"] if before else {}
-        for key, value in set_meta.items():
-            if current_meta.get(key) != value:
-                request[f"X-Container-Meta-{key}"] = value
-        for key in drop_keys:
-            if key in current_meta:
-                request[f"X-Remove-Container-Meta-{key}"] = "x"
-        for acl, header in (("read_ACL", "X-Container-Read"), ("write_ACL", "X-Container-Write")):
-            wanted = p.get(acl)
-            if wanted is None:
-                continue
-            have = (before or {}).get(acl.lower()) or ""
-            if wanted != have:
-                if wanted:
-                    request[header] = wanted
-                else:
-                    request["X-Remove-" + header[2:]] = "x"
-        after_meta = {k: v for k, v in {**current_meta, **set_meta}.items() if k not in drop_keys}
-        if before is not None and not request:
-            return {"changed": False, "container": before, "diff": {"before": before, "after": before}}
-        if self.check_mode:
-            after = dict(before or container_view(account, name, {}))
-            after["properties"] = after_meta
-            for acl in ("read_ACL", "write_ACL"):
-                if p.get(acl) is not None:
-                    after[acl.lower()] = p[acl] or None
-        else:
-            if before is None:
-                create = {k: v for k, v in request.items() if not k.startswith("X-Remove-")}
-                self.swift.request("PUT", name, headers=create)
-            else:
-                self.swift.request("POST", name, headers=request)
-            after = container_view(account, name, self.swift.head(name) or {})
-        return {"changed": True, "container": after, "diff": {"before": before or {}, "after": after}}
-
-    def _delete(self, name: str, with_objects: bool) -> None:
-        # Listings are eventually consistent: a just-deleted object may still be listed and a
-        # just-emptied container may still answer 409 for a moment.
-        for _attempt in range(10):
-            if with_objects:
-                for entry in self.swift.listing(name):
-                    self.swift.request("DELETE", name, entry["name"], ok=(204, 404))
-            resp = self.swift.request("DELETE", name, ok=(204, 404, 409))
-            if resp.status_code in (204, 404):
-                return
-            time.sleep(0.5)
-        raise ObjectStoreError(f"Container {name} could not be deleted: it still lists objects (HTTP 409).")
-
-
-class ContainerInfo(Resource):
-    read_only = True
-
-    def run(self) -> dict:
-        account = _account_of(self.swift)
-        name = self.params.get("name")
-        if name:
-            headers = self.swift.head(_check_container_name("name", name))
-            containers = [container_view(account, name, headers)] if headers is not None else []
-        else:
-            containers = [
-                {"name": c["name"], "count": c.get("count", 0), "bytes": c.get("bytes", 0)}
-                for c in self.swift.listing(None, prefix=self.params.get("prefix"))
-            ]
-        return {"changed": False, "containers": containers}
-
-
-# ---------------------------------------------------------------- objects
 def object_view(account: str, container: str, name: str, headers: dict) -> dict:
     """The fields of ``openstack object show``."""
     view = {
@@ -311,10 +136,10 @@ class Object(Resource):
 
     def run(self) -> dict:
         p = self.params
-        self.container = _check_container_name("container", p["container"])
-        self.name = _check_object_name("name", p["name"])
-        self.account = _account_of(self.swift)
-        self.set_meta = _check_metadata("metadata", p.get("metadata"))
+        self.container = check_container_name("container", p["container"])
+        self.name = check_object_name("name", p["name"])
+        self.account = account_of(self.swift)
+        self.set_meta = check_metadata("metadata", p.get("metadata"))
         self.drop_keys = [str(k).lower() for k in p.get("delete_metadata_keys") or []]
         headers = self.swift.head(self.container, self.name)
         before = (
@@ -556,10 +381,10 @@ class ObjectInfo(Resource):
 
     def run(self) -> dict:
         p = self.params
-        container = _check_container_name("container", p["container"])
-        account = _account_of(self.swift)
+        container = check_container_name("container", p["container"])
+        account = account_of(self.swift)
         if p.get("name"):
-            headers = self.swift.head(container, _check_object_name("name", p["name"]))
+            headers = self.swift.head(container, check_object_name("name", p["name"]))
             if headers is None and self.swift.head(container) is None:
                 raise ObjectStoreError(f"Container {container} not found (HTTP 404).")
             objects = [object_view(account, container, p["name"], headers)] if headers is not None else []
@@ -575,18 +400,3 @@ class ObjectInfo(Resource):
                 for o in self.swift.listing(container, prefix=p.get("prefix"))
             ]
         return {"changed": False, "objects": objects}
-
-
-class AccountInfo(Resource):
-    read_only = True
-
-    def run(self) -> dict:
-        headers = self.swift.head() or {}
-        account = {
-            "account": _account_of(self.swift),
-            "bytes": int(headers.get("x-account-bytes-used", 0)),
-            "containers": int(headers.get("x-account-container-count", 0)),
-            "objects": int(headers.get("x-account-object-count", 0)),
-            "properties": metadata_of(headers, "account"),
-        }
-        return {"changed": False, "account": account}

@@ -1,0 +1,35 @@
+# Copyright: ministack developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Named points where a fault test stops a run (then kills it with SIGKILL). Unset in real use.
+
+``MINISTACK_TEST_STOP_AT=<point>`` and ``MINISTACK_TEST_STOP_FILE=<path>``: when a run reaches
+that point it creates the file (holding its pid) and waits there, ten minutes at most, so that
+the test kills it exactly there. The points:
+
+- ``intent-recorded``: transaction 1 committed (the in-between status and the task), no host
+  work done yet;
+- ``host-work``: in the middle of the host work (a server's disk made, not yet its domain; a
+  volume's LV made, not yet filled; an attach's target exported, not yet plugged; a ring's
+  builder file written, not yet its ring file; a ring file's temporary copy written, not yet
+  renamed);
+- ``outcome``: the host work done, its outcome not yet recorded.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+STOP_AT = "MINISTACK_TEST_STOP_AT"
+STOP_FILE = "MINISTACK_TEST_STOP_FILE"
+MAX_WAIT_S = 600.0
+
+
+def reached(point: str) -> None:
+    if os.environ.get(STOP_AT) != point or not os.environ.get(STOP_FILE):
+        return
+    with open(os.environ[STOP_FILE], "w", encoding="ascii") as handle:
+        handle.write(str(os.getpid()))
+    deadline = time.monotonic() + MAX_WAIT_S
+    while time.monotonic() < deadline:
+        time.sleep(0.2)
