@@ -35,7 +35,8 @@ def test_record_round_trip_and_bad_imports():
 
 
 def _catalog_with_volume(tmp_path):
-    from ansible_collections.ministack.cloud.plugins.plugin_utils.block.resources import Volume, VolumeService
+    from ansible_collections.ministack.cloud.plugins.plugin_utils.block.volume_services import VolumeService
+    from ansible_collections.ministack.cloud.plugins.plugin_utils.block.volumes import Volume
     from ansible_collections.ministack.cloud.plugins.plugin_utils.catalog import open_catalog
     from ansible_collections.ministack.cloud.plugins.plugin_utils.workflow import execute
 
