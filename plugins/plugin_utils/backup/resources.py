@@ -290,12 +290,13 @@ class VolumeBackupRestore(_BackupResource):
                 tx.execute(insert(tx.t.backup_restores), {"id": restore_id, "backup_id": backup["id"],
                                                           "volume_id": volume["id"], "status": "restoring",
                                                           "created_at": now})
-                service.begin_task(tx, backup["id"], "restoring", [
+                abandon = [
                     {"table": "backups", "id": backup["id"], "values": {"status": "available"}},
-                    {"table": "backup_restores", "id": restore_id, "values": {"status": "error",
-                                                                             "fail_reason": "{reason}"}},
+                    {"table": "backup_restores", "id": restore_id,
+                     "values": {"status": "error", "fail_reason": "{reason}"}},
                     {"table": "volumes", "id": volume["id"], "values": {"status": "error_restoring"}},
-                ], timeout)
+                ]
+                service.begin_task(tx, backup["id"], "restoring", abandon, timeout)
                 if self.check_mode:
                     return self._result(tx, True, backup, volume)
         except BaseException as err:
