@@ -74,6 +74,11 @@ MAX_HOSTS = 200
 HOST_RUN_FLAGS = [
     "--systemd=always",
     "--cap-add", "NET_ADMIN",
+    # libvirtd recognises a network's running dnsmasq (user nobody) by /proc/<pid>/exe, which root
+    # may read only with CAP_SYS_PTRACE; without it, a libvirtd restarted by socket activation
+    # (Debian's idles out after 120 s) loses its dnsmasq and every DHCP reservation fails with
+    # "dnsmasq: failed to create listening socket ...: Address already in use".
+    "--cap-add", "SYS_PTRACE",
     "--device", "/dev/net/tun",
     "--security-opt", "unmask=/proc/sys",
 ]
@@ -90,7 +95,9 @@ SSH_OPTIONS = [*SSH_BASE_OPTIONS, "-o", f"ControlPath={STATE}/cp-%C"]
 # connection (and its host key check).
 ANSIBLE_SSH_OPTIONS = [*SSH_BASE_OPTIONS, "-o", f"ControlPath={STATE}/ans-%C"]
 
-BOOT_TIMEOUT = 120.0
+# How long `up` waits for hosts to boot. 120 s was too short on a loaded 2-core machine (load 20-50:
+# `ssh-keygen -A` alone took 2 min); MINISTACK_LAB_BOOT_TIMEOUT overrides it.
+BOOT_TIMEOUT = float(os.environ.get("MINISTACK_LAB_BOOT_TIMEOUT") or 300)
 
 
 class LabError(Exception):

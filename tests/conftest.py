@@ -31,7 +31,9 @@ def _machine_locks(request):
     for item in request.session.items:
         path = pathlib.Path(str(item.path))
         if integration in path.parents:
-            areas.add(path.relative_to(integration).parts[0])
+            area = path.relative_to(integration).parts[0]
+            # object/test_lab.py deploys Swift in podman lab containers, not on this machine.
+            areas.add("object-lab" if path.relative_to(integration).parts == ("object", "test_lab.py") else area)
     reset_enabled = os.environ.get("MINISTACK_RESET_TESTS") == "1"
     handles = [machine_lock.take(name, exclusive) for name, exclusive in machine_lock.locks_for(areas, reset_enabled)]
     yield

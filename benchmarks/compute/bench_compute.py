@@ -150,7 +150,7 @@ def main():
                            "loop": names}])
         ten_create = time.monotonic() - t0
         assert ten.rc == 0, ten.explain()
-        hosts = [r["server"]["OS-EXT-SRV-ATTR:host"] for r in ten.task("Ten")["results"]]
+        hosts = [r["server"]["host"] for r in ten.task("Ten")["results"]]
         t0 = time.monotonic()
         cloud.play([{"name": "Delete ten", "ministack.cloud.server": {"name": "{{ item }}", "state": "absent"},
                      "loop": names},

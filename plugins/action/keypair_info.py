@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from ansible_collections.ministack.cloud.plugins.plugin_utils.action_base import CatalogAction
-from ansible_collections.ministack.cloud.plugins.plugin_utils.catalog.resources.keypairs import KeypairInfo
+from ansible_collections.ministack.cloud.plugins.plugin_utils.compute.keypairs import KeypairInfo
 
 
 class ActionModule(CatalogAction):

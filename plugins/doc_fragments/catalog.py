@@ -5,7 +5,8 @@ from __future__ import annotations
 
 
 class ModuleDocFragment:
-    # Modules that run on the controller against the catalog (action plugins).
+    # Modules that run on the controller against the catalog (action plugins); with
+    # ministack.cloud.controller (or .info) for the attributes.
     DOCUMENTATION = r"""
 options:
   catalog:
@@ -29,18 +30,17 @@ options:
 requirements:
   - SQLAlchemy >= 2.0
   - psycopg >= 3.1 (only for a PostgreSQL catalog)
-attributes:
-  action:
-    support: full
-  async:
-    support: none
-  bypass_host_loop:
-    support: none
-  platform:
-    platforms: all
 notes:
   - This module runs on the Ansible controller (it is an action plugin) and works on the ministack
     catalog chosen by O(catalog).
   - A task's changes are written in one transaction; two playbooks running at once never see each other's
     half-made changes. In check mode the same code runs and the transaction is rolled back.
+"""
+
+    # Modules that work on one project's resources.
+    PROJECT = r"""
+options:
+  project:
+    description: Project (name or id). Omitted, the default project.
+    type: str
 """

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 
 class ModuleDocFragment:
-    # Controller-side modules that talk to a Swift API through openstacksdk.
+    # Controller-side modules that talk to a Swift API through openstacksdk; with
+    # ministack.cloud.controller (or .info) for the attributes.
     DOCUMENTATION = r"""
 options:
   cloud:
@@ -39,15 +40,6 @@ options:
     description: Seconds to wait for each request.
     type: int
     default: 180
-attributes:
-  action:
-    support: full
-  async:
-    support: none
-  bypass_host_loop:
-    support: none
-  platform:
-    platforms: all
 notes:
   - This module runs on the Ansible controller (it is an action plugin) and talks to the Swift API
     through openstacksdk, so it works against any Swift, not only the one the object roles deploy.

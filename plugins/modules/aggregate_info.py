@@ -16,15 +16,8 @@ options:
     description: Only the aggregate with this name.
     type: str
 extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.flow
+  - ministack.cloud.controller.info
   - ministack.cloud.catalog
-attributes:
-  check_mode:
-    support: full
-    details: This module only reads the catalog.
-  diff_mode:
-    support: none
 seealso:
   - module: ministack.cloud.aggregate
 """
@@ -56,8 +49,8 @@ aggregates:
       updated_at: null
 """
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.ministack.cloud.plugins.module_utils.catalog import CATALOG_SPEC
+from ansible_collections.ministack.cloud.plugins.module_utils.controller import controller_only
 
 ARGUMENT_SPEC = dict(
     name=dict(type="str"),
@@ -66,8 +59,7 @@ ARGUMENT_SPEC = dict(
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    module.fail_json(msg="ministack.cloud.aggregate_info runs on the controller as an action plugin; it cannot run as a module.")
+    controller_only("aggregate_info", ARGUMENT_SPEC)
 
 
 if __name__ == "__main__":

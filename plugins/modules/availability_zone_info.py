@@ -31,15 +31,8 @@ options:
       - Defaults to the environment variable C(MINISTACK_SERVICE_DOWN_TIME), else 60 (Nova's default).
     type: int
 extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.flow
+  - ministack.cloud.controller.info
   - ministack.cloud.catalog
-attributes:
-  check_mode:
-    support: full
-    details: This module only reads the catalog.
-  diff_mode:
-    support: none
 seealso:
   - module: ministack.cloud.aggregate
 """
@@ -80,8 +73,8 @@ availability_zones:
       sample: {"compute1": {"nova-compute": {"available": true, "active": true, "updated_at": "2025-01-15T06:12:05.000000"}}}
 """
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.ministack.cloud.plugins.module_utils.catalog import CATALOG_SPEC
+from ansible_collections.ministack.cloud.plugins.module_utils.controller import controller_only
 
 ARGUMENT_SPEC = dict(
     name=dict(type="str"),
@@ -92,8 +85,7 @@ ARGUMENT_SPEC = dict(
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    module.fail_json(msg="ministack.cloud.availability_zone_info runs on the controller as an action plugin; it cannot run as a module.")
+    controller_only("availability_zone_info", ARGUMENT_SPEC)
 
 
 if __name__ == "__main__":

@@ -102,8 +102,7 @@ options:
 requirements:
   - libvirt-python >= 9.0 (libvirt's API to the KVM hosts), for O(discover=true)
 extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.flow
+  - ministack.cloud.controller
   - ministack.cloud.catalog
 attributes:
   check_mode:
@@ -259,8 +258,8 @@ compute_service:
       sample: "2025-01-15T06:12:05.000000"
 """
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.ministack.cloud.plugins.module_utils.catalog import CATALOG_SPEC
+from ansible_collections.ministack.cloud.plugins.module_utils.controller import controller_only
 
 ARGUMENT_SPEC = dict(
     host=dict(type="str", required=True, aliases=["name"]),
@@ -288,8 +287,7 @@ ARGUMENT_SPEC = dict(
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    module.fail_json(msg="ministack.cloud.compute_service runs on the controller as an action plugin; it cannot run as a module.")
+    controller_only("compute_service", ARGUMENT_SPEC)
 
 
 if __name__ == "__main__":

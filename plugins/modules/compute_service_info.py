@@ -27,15 +27,8 @@ options:
       - Defaults to the environment variable C(MINISTACK_SERVICE_DOWN_TIME), else 60 (Nova's default).
     type: int
 extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.flow
+  - ministack.cloud.controller.info
   - ministack.cloud.catalog
-attributes:
-  check_mode:
-    support: full
-    details: This module only reads the catalog.
-  diff_mode:
-    support: none
 seealso:
   - module: ministack.cloud.compute_service
 """
@@ -69,8 +62,8 @@ compute_services:
       is_forced_down: false
 """
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.ministack.cloud.plugins.module_utils.catalog import CATALOG_SPEC
+from ansible_collections.ministack.cloud.plugins.module_utils.controller import controller_only
 
 ARGUMENT_SPEC = dict(
     binary=dict(type="str"),
@@ -81,8 +74,7 @@ ARGUMENT_SPEC = dict(
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    module.fail_json(msg="ministack.cloud.compute_service_info runs on the controller as an action plugin; it cannot run as a module.")
+    controller_only("compute_service_info", ARGUMENT_SPEC)
 
 
 if __name__ == "__main__":

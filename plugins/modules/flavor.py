@@ -65,14 +65,8 @@ options:
         stored as strings (a YAML C(true) is stored as C(true)).
     type: dict
 extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.flow
+  - ministack.cloud.controller
   - ministack.cloud.catalog
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
 seealso:
   - module: ministack.cloud.flavor_info
 """
@@ -163,8 +157,8 @@ flavor:
       sample: null
 """
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.ministack.cloud.plugins.module_utils.catalog import CATALOG_SPEC
+from ansible_collections.ministack.cloud.plugins.module_utils.controller import controller_only
 
 ARGUMENT_SPEC = dict(
     name=dict(type="str", required=True),
@@ -184,8 +178,7 @@ ARGUMENT_SPEC = dict(
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    module.fail_json(msg="ministack.cloud.flavor runs on the controller as an action plugin; it cannot run as a module.")
+    controller_only("flavor", ARGUMENT_SPEC)
 
 
 if __name__ == "__main__":

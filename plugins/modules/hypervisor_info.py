@@ -23,15 +23,8 @@ options:
       - Defaults to the environment variable C(MINISTACK_SERVICE_DOWN_TIME), else 60 (Nova's default).
     type: int
 extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.flow
+  - ministack.cloud.controller.info
   - ministack.cloud.catalog
-attributes:
-  check_mode:
-    support: full
-    details: This module only reads the catalog.
-  diff_mode:
-    support: none
 seealso:
   - module: ministack.cloud.compute_service
 """
@@ -90,8 +83,8 @@ statistics:
            "local_gb": 40, "local_gb_used": 2, "free_disk_gb": 38, "running_vms": 1, "current_workload": 0}
 """
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.ministack.cloud.plugins.module_utils.catalog import CATALOG_SPEC
+from ansible_collections.ministack.cloud.plugins.module_utils.controller import controller_only
 
 ARGUMENT_SPEC = dict(
     name=dict(type="str"),
@@ -101,8 +94,7 @@ ARGUMENT_SPEC = dict(
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    module.fail_json(msg="ministack.cloud.hypervisor_info runs on the controller as an action plugin; it cannot run as a module.")
+    controller_only("hypervisor_info", ARGUMENT_SPEC)
 
 
 if __name__ == "__main__":

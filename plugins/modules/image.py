@@ -75,14 +75,8 @@ options:
     choices: [present, absent]
     default: present
 extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.flow
+  - ministack.cloud.controller
   - ministack.cloud.catalog
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
 notes:
   - An object store backend for image bytes is not implemented yet; images live in the controller directory.
 seealso:
@@ -185,6 +179,18 @@ image:
       description: Visibility.
       type: str
       sample: public
+    project_id:
+      description: The owner project's ID (the same as C(owner)).
+      type: str
+    is_protected:
+      description: The same as C(protected) (openstacksdk's name).
+      type: bool
+    schema:
+      description: Always V(/v2/schemas/image).
+      type: str
+    location:
+      description: Where the bytes are, a V(file://) URL on the controller.
+      type: str
     file:
       description: The image's data path in Glance's API form.
       type: str
@@ -196,8 +202,8 @@ image:
       type: str
 """
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.ministack.cloud.plugins.module_utils.catalog import CATALOG_SPEC
+from ansible_collections.ministack.cloud.plugins.module_utils.controller import controller_only
 
 ARGUMENT_SPEC = dict(
     name=dict(type="str", required=True),
@@ -218,8 +224,7 @@ ARGUMENT_SPEC = dict(
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    module.fail_json(msg="ministack.cloud.image runs on the controller as an action plugin; it cannot run as a module.")
+    controller_only("image", ARGUMENT_SPEC)
 
 
 if __name__ == "__main__":

@@ -20,15 +20,8 @@ options:
     description: Field values an image must have, for example C(visibility=public) as a dict.
     type: dict
 extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.flow
+  - ministack.cloud.controller.info
   - ministack.cloud.catalog
-attributes:
-  check_mode:
-    support: full
-    details: This module only reads the catalog.
-  diff_mode:
-    support: none
 seealso:
   - module: ministack.cloud.image
 """
@@ -51,8 +44,8 @@ images:
   elements: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.ministack.cloud.plugins.module_utils.catalog import CATALOG_SPEC
+from ansible_collections.ministack.cloud.plugins.module_utils.controller import controller_only
 
 ARGUMENT_SPEC = dict(
     image=dict(type="str", aliases=["name"]),
@@ -62,8 +55,7 @@ ARGUMENT_SPEC = dict(
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    module.fail_json(msg="ministack.cloud.image_info runs on the controller as an action plugin; it cannot run as a module.")
+    controller_only("image_info", ARGUMENT_SPEC)
 
 
 if __name__ == "__main__":

@@ -56,8 +56,7 @@ options:
 requirements:
   - cryptography >= 41 (key generation and fingerprints)
 extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.flow
+  - ministack.cloud.controller
   - ministack.cloud.catalog
 attributes:
   check_mode:
@@ -133,8 +132,8 @@ keypair:
       sample: null
 """
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.ministack.cloud.plugins.module_utils.catalog import CATALOG_SPEC
+from ansible_collections.ministack.cloud.plugins.module_utils.controller import controller_only
 
 ARGUMENT_SPEC = dict(
     name=dict(type="str", required=True),
@@ -154,8 +153,7 @@ MODULE_KWARGS = dict(
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True, **MODULE_KWARGS)
-    module.fail_json(msg="ministack.cloud.keypair runs on the controller as an action plugin; it cannot run as a module.")
+    controller_only("keypair", ARGUMENT_SPEC, **MODULE_KWARGS)
 
 
 if __name__ == "__main__":

@@ -70,14 +70,8 @@ options:
 requirements:
   - libvirt-python >= 9.0 (libvirt's API to the KVM hosts)
 extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.flow
+  - ministack.cloud.controller
   - ministack.cloud.catalog
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
 seealso:
   - module: ministack.cloud.network_info
 """
@@ -149,6 +143,33 @@ network:
     shared:
       description: Shared with every project.
       type: bool
+    is_shared:
+      description: The same as C(shared) (openstacksdk's name).
+      type: bool
+    admin_state_up:
+      description: Always true.
+      type: bool
+    is_router_external:
+      description: Always false (Neutron's C(router:external); there are no routers).
+      type: bool
+    provider_network_type:
+      description: Neutron's C(provider:network_type), V(flat) for a bridged network, else V(local).
+      type: str
+      sample: local
+    dns_nameservers:
+      description: The DNS servers handed out by DHCP.
+      type: list
+      elements: str
+    ports_in_use:
+      description: How many server ports the network has (before a delete is refused).
+      type: int
+      returned: when the module reads the network's ports
+    created_at:
+      description: Creation time.
+      type: str
+    updated_at:
+      description: Last change, or null.
+      type: str
 hosts_changed:
   description: The KVM hosts where the libvirt network was defined, started or removed by this task.
   returned: always
@@ -156,8 +177,8 @@ hosts_changed:
   elements: str
 """
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.ministack.cloud.plugins.module_utils.catalog import CATALOG_SPEC
+from ansible_collections.ministack.cloud.plugins.module_utils.controller import controller_only
 
 ARGUMENT_SPEC = dict(
     name=dict(type="str", required=True),
@@ -177,8 +198,7 @@ ARGUMENT_SPEC = dict(
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    module.fail_json(msg="ministack.cloud.network runs on the controller as an action plugin; it cannot run as a module.")
+    controller_only("network", ARGUMENT_SPEC)
 
 
 if __name__ == "__main__":

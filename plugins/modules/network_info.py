@@ -17,15 +17,8 @@ options:
     description: Name or ID of one network. All networks when omitted.
     type: str
 extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.flow
+  - ministack.cloud.controller.info
   - ministack.cloud.catalog
-attributes:
-  check_mode:
-    support: full
-    details: This module only reads the catalog.
-  diff_mode:
-    support: none
 seealso:
   - module: ministack.cloud.network
 """
@@ -48,8 +41,8 @@ networks:
   elements: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.ministack.cloud.plugins.module_utils.catalog import CATALOG_SPEC
+from ansible_collections.ministack.cloud.plugins.module_utils.controller import controller_only
 
 ARGUMENT_SPEC = dict(
     name=dict(type="str"),
@@ -58,8 +51,7 @@ ARGUMENT_SPEC = dict(
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    module.fail_json(msg="ministack.cloud.network_info runs on the controller as an action plugin; it cannot run as a module.")
+    controller_only("network_info", ARGUMENT_SPEC)
 
 
 if __name__ == "__main__":

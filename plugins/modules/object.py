@@ -67,14 +67,8 @@ options:
     description: Container for the segments; created when missing. Default C(<container>_segments).
     type: str
 extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.flow
+  - ministack.cloud.controller
   - ministack.cloud.object_store
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
 seealso:
   - module: ministack.cloud.object_info
   - module: ministack.cloud.object_container
@@ -123,7 +117,10 @@ EXAMPLES = r"""
 
 RETURN = r"""
 object:
-  description: The object, with the fields of C(openstack object show). Null after O(state=absent).
+  description:
+    - The object as plain data. The C(ministack.cloud.cli_show) filter with C(resource=object) prints it as
+      C(openstack object show) does (C(content-length) from C(content_length), ...).
+    - Null after O(state=absent).
   returned: always
   type: dict
   contains:
@@ -139,11 +136,11 @@ object:
       description: Object name.
       type: str
       sample: hello.txt
-    content-length:
+    content_length:
       description: Size in bytes.
       type: int
       sample: 13
-    content-type:
+    content_type:
       description: Content type.
       type: str
       sample: text/plain
@@ -151,7 +148,7 @@ object:
       description: MD5 of the content (for a static large object, the MD5 of its segments' ETags).
       type: str
       sample: 5a4c5d5e0f7ca9a1b87fbb3c7e1b9a5e
-    last-modified:
+    last_modified:
       description: Last modification, HTTP date.
       type: str
       sample: Fri, 27 Nov 2026 00:14:40 GMT
@@ -159,17 +156,17 @@ object:
       description: Metadata, lower-case keys.
       type: dict
       sample: {"purpose": "demo"}
-    x-static-large-object:
-      description: Present and true for a segmented object.
+    static_large_object:
+      description: Whether the object is a static large object (a manifest of segments).
       type: bool
-      returned: for static large objects
+      sample: false
 dest:
   description: The downloaded file.
   returned: with O(dest)
   type: str
 """
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.ministack.cloud.plugins.module_utils.controller import controller_only
 from ansible_collections.ministack.cloud.plugins.module_utils.objectstore import CONNECTION_SPEC
 
 ARGUMENT_SPEC = dict(
@@ -190,10 +187,7 @@ MODULE_KWARGS = dict(mutually_exclusive=[("filename", "data", "dest")])
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True, **MODULE_KWARGS)
-    module.fail_json(
-        msg="ministack.cloud.object runs on the controller as an action plugin; it cannot run as a module."
-    )
+    controller_only("object", ARGUMENT_SPEC, **MODULE_KWARGS)
 
 
 if __name__ == "__main__":

@@ -12,15 +12,8 @@ author: ministack developers (@ministack)
 description:
   - The fields of C(openstack object store account show) for the account the credentials log in to.
 extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.flow
+  - ministack.cloud.controller.info
   - ministack.cloud.object_store
-attributes:
-  check_mode:
-    support: full
-    details: This module only reads.
-  diff_mode:
-    support: none
 seealso:
   - module: ministack.cloud.object_container_info
 """
@@ -60,17 +53,14 @@ account:
       sample: {}
 """
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.ministack.cloud.plugins.module_utils.controller import controller_only
 from ansible_collections.ministack.cloud.plugins.module_utils.objectstore import CONNECTION_SPEC
 
 ARGUMENT_SPEC = dict(**CONNECTION_SPEC)
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    module.fail_json(
-        msg="ministack.cloud.object_account_info runs on the controller as an action plugin; it cannot run as a module."
-    )
+    controller_only("object_account_info", ARGUMENT_SPEC)
 
 
 if __name__ == "__main__":

@@ -40,19 +40,19 @@ options:
   write_ACL:
     description: The container's write ACL (X-Container-Write); an empty string removes it.
     type: str
+  storage_policy:
+    description:
+      - Storage policy of a new container (X-Storage-Policy; C(openstack container create --storage-policy)), by
+        name or alias as the cluster's C(/info) lists them. Omitted, a new container gets the cluster's default policy.
+      - A container's policy cannot change; naming another policy for an existing container fails.
+    type: str
   delete_with_all_objects:
     description: With O(state=absent), delete the container's objects first.
     type: bool
     default: false
 extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.flow
+  - ministack.cloud.controller
   - ministack.cloud.object_store
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
 seealso:
   - module: ministack.cloud.object_container_info
   - module: ministack.cloud.object
@@ -68,6 +68,12 @@ EXAMPLES = r"""
       auth_url: http://127.0.0.1:8080/auth/v1.0
       username: test:tester
       password: "{{ swift_password }}"
+
+- name: A container on the erasure-coded policy (openstack container create --storage-policy ec42 archive)
+  ministack.cloud.object_container:
+    name: archive
+    storage_policy: ec42
+    auth: "{{ swift_auth }}"
 
 - name: Let anyone read and list it
   ministack.cloud.object_container:
@@ -123,7 +129,7 @@ container:
       sample: {"owner": "demo"}
 """
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.ministack.cloud.plugins.module_utils.controller import controller_only
 from ansible_collections.ministack.cloud.plugins.module_utils.objectstore import CONNECTION_SPEC
 
 ARGUMENT_SPEC = dict(
@@ -133,16 +139,14 @@ ARGUMENT_SPEC = dict(
     delete_metadata_keys=dict(type="list", elements="str", no_log=False),
     read_ACL=dict(type="str"),
     write_ACL=dict(type="str"),
+    storage_policy=dict(type="str"),
     delete_with_all_objects=dict(type="bool", default=False),
     **CONNECTION_SPEC,
 )
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    module.fail_json(
-        msg="ministack.cloud.object_container runs on the controller as an action plugin; it cannot run as a module."
-    )
+    controller_only("object_container", ARGUMENT_SPEC)
 
 
 if __name__ == "__main__":

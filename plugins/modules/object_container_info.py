@@ -21,15 +21,8 @@ options:
     description: Without O(name), list only containers whose name starts with this.
     type: str
 extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.flow
+  - ministack.cloud.controller.info
   - ministack.cloud.object_store
-attributes:
-  check_mode:
-    support: full
-    details: This module only reads.
-  diff_mode:
-    support: none
 seealso:
   - module: ministack.cloud.object_container
 """
@@ -49,7 +42,8 @@ EXAMPLES = r"""
 RETURN = r"""
 containers:
   description:
-    - With O(name), one element (or none) with the fields of ministack.cloud.object_container's C(container).
+    - With O(name), one element (or none) with the fields of ministack.cloud.object_container's C(container),
+      including C(storage_policy) (the policy's name, as C(openstack container show) prints it).
     - Without, one element per container with C(name), C(count) and C(bytes).
   returned: always
   type: list
@@ -57,7 +51,7 @@ containers:
   sample: [{"name": "mycontainer", "count": 1, "bytes": 29}]
 """
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.ministack.cloud.plugins.module_utils.controller import controller_only
 from ansible_collections.ministack.cloud.plugins.module_utils.objectstore import CONNECTION_SPEC
 
 ARGUMENT_SPEC = dict(
@@ -68,10 +62,7 @@ ARGUMENT_SPEC = dict(
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    module.fail_json(
-        msg="ministack.cloud.object_container_info runs on the controller as an action plugin; it cannot run as a module."
-    )
+    controller_only("object_container_info", ARGUMENT_SPEC)
 
 
 if __name__ == "__main__":

@@ -25,15 +25,8 @@ options:
     description: Without O(name), list only objects whose name starts with this.
     type: str
 extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.flow
+  - ministack.cloud.controller.info
   - ministack.cloud.object_store
-attributes:
-  check_mode:
-    support: full
-    details: This module only reads.
-  diff_mode:
-    support: none
 seealso:
   - module: ministack.cloud.object
 """
@@ -64,7 +57,7 @@ objects:
             "content_type": "text/plain", "last_modified": "2026-11-27T00:14:40.063130"}]
 """
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.ministack.cloud.plugins.module_utils.controller import controller_only
 from ansible_collections.ministack.cloud.plugins.module_utils.objectstore import CONNECTION_SPEC
 
 ARGUMENT_SPEC = dict(
@@ -76,10 +69,7 @@ ARGUMENT_SPEC = dict(
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    module.fail_json(
-        msg="ministack.cloud.object_info runs on the controller as an action plugin; it cannot run as a module."
-    )
+    controller_only("object_info", ARGUMENT_SPEC)
 
 
 if __name__ == "__main__":

@@ -76,8 +76,7 @@ options:
     description: Random seed of the rebalance; by default the ring's version, so results are reproducible.
     type: int
 extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.flow
+  - ministack.cloud.controller
 attributes:
   check_mode:
     support: full
@@ -85,14 +84,6 @@ attributes:
   diff_mode:
     support: full
     details: The device list and parameters before and after, one line per device as swift-ring-builder prints it.
-  platform:
-    platforms: all
-  action:
-    support: full
-  bypass_host_loop:
-    support: none
-  async:
-    support: none
 seealso:
   - plugin: ministack.cloud.ring_rebalance
     plugin_type: filter
@@ -225,7 +216,7 @@ ring_file:
   sample: /etc/swift/object.ring.gz
 """
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.ministack.cloud.plugins.module_utils.controller import controller_only
 
 ARGUMENT_SPEC = dict(
     path=dict(type="path", required=True),
@@ -242,11 +233,7 @@ ARGUMENT_SPEC = dict(
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    module.fail_json(
-        msg="ministack.cloud.object_ring runs on the controller as an action plugin; "
-        "it cannot run as a module."
-    )
+    controller_only("object_ring", ARGUMENT_SPEC)
 
 
 if __name__ == "__main__":

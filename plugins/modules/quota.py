@@ -66,14 +66,8 @@ options:
     description: Largest size of one volume in GiB (Cinder; default -1).
     type: int
 extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.flow
+  - ministack.cloud.controller
   - ministack.cloud.catalog
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
 seealso:
   - module: ministack.cloud.quota_info
 """
@@ -161,8 +155,8 @@ quotas:
       sample: -1
 """
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.ministack.cloud.plugins.module_utils.catalog import CATALOG_SPEC
+from ansible_collections.ministack.cloud.plugins.module_utils.controller import controller_only
 
 ARGUMENT_SPEC = dict(
     name=dict(type="str"),
@@ -185,8 +179,7 @@ ARGUMENT_SPEC = dict(
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    module.fail_json(msg="ministack.cloud.quota runs on the controller as an action plugin; it cannot run as a module.")
+    controller_only("quota", ARGUMENT_SPEC)
 
 
 if __name__ == "__main__":

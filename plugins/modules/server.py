@@ -92,8 +92,7 @@ options:
 requirements:
   - libvirt-python >= 9.0 (libvirt's API to the KVM hosts)
 extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.flow
+  - ministack.cloud.controller
   - ministack.cloud.catalog
 attributes:
   check_mode:
@@ -125,7 +124,7 @@ EXAMPLES = r"""
 
 - name: openstack server show instance01, printed as the CLI does
   ansible.builtin.debug:
-    msg: "{{ created.server | ministack.cloud.cli_show }}"
+    msg: "{{ created.server | ministack.cloud.cli_show(resource='server') }}"
 
 - name: Boot in a zone
   ministack.cloud.server:
@@ -144,33 +143,175 @@ EXAMPLES = r"""
 RETURN = r"""
 server:
   description:
-    - The server with the fields of C(openstack server show) (C(OS-EXT-STS:vm_state), C(addresses) such as
-      C(intnet=10.5.5.29), C(flavor) such as C(m1.tinier (10)), ...), plus C(metadata), C(networks), C(ports)
-      and, in C(ERROR), C(fault). Null after O(state=absent).
+    - The server as plain data (Nova's fields, plain keys and values). The C(ministack.cloud.cli_show)
+      filter with C(resource=server) prints it as C(openstack server show) does.
+    - Null after O(state=absent).
   returned: always
   type: dict
   sample:
-    OS-EXT-AZ:availability_zone: nova
-    OS-EXT-SRV-ATTR:host: localhost
-    OS-EXT-SRV-ATTR:instance_name: instance-0000000d
-    OS-EXT-STS:power_state: Running
-    OS-EXT-STS:task_state: null
-    OS-EXT-STS:vm_state: active
-    addresses: intnet=10.5.5.29
-    flavor: m1.tinier (10)
     id: dfbe6675-32cf-468e-b21c-24e596a76d01
-    image: cirros6 (be315e95-ca18-46b4-8ca2-afb6738c7129)
-    key_name: mykeypair
     name: instance01
     status: ACTIVE
+    vm_state: active
+    task_state: null
+    power_state: Running
+    host: localhost
+    instance_name: instance-0000000d
+    availability_zone: nova
+    addresses: [{network: intnet, address: 10.5.5.29, version: 4, mac: "fa:16:3e:4c:2a:01"}]
+    flavor: {id: "10", name: m1.tinier, vcpus: 1, ram: 256, disk: 2, ephemeral: 0, swap: 0, extra_specs: {}}
+    image: {id: be315e95-ca18-46b4-8ca2-afb6738c7129, name: cirros6}
+    key_name: mykeypair
+    config_drive: true
+    volumes_attached: [{id: 0b6f6d3e-8f0a-4c47-9d52-2f8d3c1f6a11}]
+  contains:
+    id:
+      description: The server's UUID (also its libvirt domain's UUID).
+      type: str
+    name:
+      description: The server's name.
+      type: str
+    status:
+      description: Nova's status, such as V(ACTIVE), V(BUILD), V(SHUTOFF), V(ERROR).
+      type: str
+    vm_state:
+      description: Nova's vm_state, such as V(active), V(building), V(stopped), V(error).
+      type: str
+    task_state:
+      description: Nova's task_state while something runs (V(scheduling), V(spawning), V(deleting), ...), else null.
+      type: str
+    power_state:
+      description: The guest's power state by name, V(NOSTATE), V(Running), V(Paused), V(Shutdown), V(Crashed) or V(Suspended).
+      type: str
+    project_id:
+      description: The project's ID.
+      type: str
+    user_id:
+      description: Always null (there are no users).
+      type: str
+    host:
+      description: The compute host (its compute service's host name); null before scheduling.
+      type: str
+    hypervisor_hostname:
+      description: The hypervisor's node name on that host.
+      type: str
+    instance_name:
+      description: The libvirt domain name, V(instance-%08x); null before the server has a number.
+      type: str
+    availability_zone:
+      description: The availability zone the server landed in; null before scheduling.
+      type: str
+    host_id:
+      description: Nova's hostId, an opaque per-project ID of the host (empty without a host).
+      type: str
+    addresses:
+      description: The server's addresses, one per port, in port order.
+      type: list
+      elements: dict
+      contains:
+        network:
+          description: The network's name.
+          type: str
+        address:
+          description: The IP address.
+          type: str
+        version:
+          description: The IP version, V(4) or V(6).
+          type: int
+        mac:
+          description: The port's MAC address.
+          type: str
+    flavor:
+      description: The flavor the server was built with (as it was then).
+      type: dict
+      contains:
+        id:
+          description: The flavor's ID.
+          type: str
+        name:
+          description: The flavor's name.
+          type: str
+        vcpus:
+          description: Virtual CPUs.
+          type: int
+        ram:
+          description: Memory in MiB.
+          type: int
+        disk:
+          description: Root disk in GiB.
+          type: int
+        ephemeral:
+          description: Ephemeral disk in GiB.
+          type: int
+        swap:
+          description: Swap in MiB.
+          type: int
+        extra_specs:
+          description: The flavor's extra specs.
+          type: dict
+    image:
+      description: The image the server was built from, with C(id) and C(name) (name null when the image is gone); null without one.
+      type: dict
+    key_name:
+      description: The injected keypair's name, or null.
+      type: str
+    metadata:
+      description: The server's metadata (C(openstack server show) prints it as C(properties)).
+      type: dict
+    config_drive:
+      description: Whether the server has a config drive.
+      type: bool
+    volumes_attached:
+      description: The attached volumes, each a dict with the volume's C(id).
+      type: list
+      elements: dict
+    security_groups:
+      description: Always one group, named V(default) (there are no security groups).
+      type: list
+      elements: dict
+    disk_config:
+      description: Always V(MANUAL).
+      type: str
+    access_ipv4:
+      description: Always empty.
+      type: str
+    access_ipv6:
+      description: Always empty.
+      type: str
+    progress:
+      description: Always V(0).
+      type: int
+    created:
+      description: When the server was created (V(2026-12-02T10:00:00Z)).
+      type: str
+    updated:
+      description: When the server last changed.
+      type: str
+    launched_at:
+      description: When the guest first ran, or null.
+      type: str
+    terminated_at:
+      description: When the server was deleted, or null.
+      type: str
+    networks:
+      description: The same addresses by network name (network name to list of addresses), handy in templates.
+      type: dict
+    ports:
+      description: The server's ports with their IDs (C(id), C(network), C(network_id), C(mac_address), C(ip_address)).
+      type: list
+      elements: dict
+    fault:
+      description: Why the server is in ERROR (C(code), C(message), C(created)); only present then.
+      type: dict
+      returned: when the server is in ERROR
 timings:
   description: Seconds spent in the API step, scheduling and the build on the host (a new server only).
   returned: when a server was created
   type: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.ministack.cloud.plugins.module_utils.catalog import CATALOG_SPEC
+from ansible_collections.ministack.cloud.plugins.module_utils.controller import controller_only
 
 ARGUMENT_SPEC = dict(
     name=dict(type="str", required=True),
@@ -195,8 +336,7 @@ MODULE_KWARGS = dict(mutually_exclusive=[("network", "nics")])
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True, **MODULE_KWARGS)
-    module.fail_json(msg="ministack.cloud.server runs on the controller as an action plugin; it cannot run as a module.")
+    controller_only("server", ARGUMENT_SPEC, **MODULE_KWARGS)
 
 
 if __name__ == "__main__":

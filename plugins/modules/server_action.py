@@ -34,12 +34,9 @@ options:
 requirements:
   - libvirt-python >= 9.0 (libvirt's API to the KVM hosts)
 extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.flow
+  - ministack.cloud.controller
   - ministack.cloud.catalog
 attributes:
-  check_mode:
-    support: full
   diff_mode:
     support: none
 seealso:
@@ -60,13 +57,15 @@ EXAMPLES = r"""
 
 RETURN = r"""
 server:
-  description: The server after the action (fields as M(ministack.cloud.server) returns).
+  description:
+    - The server after the action, with the keys M(ministack.cloud.server) returns in C(server) (plain data; the
+      C(ministack.cloud.cli_show) filter with C(resource=server) prints C(openstack server show)).
   returned: always
   type: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.ministack.cloud.plugins.module_utils.catalog import CATALOG_SPEC
+from ansible_collections.ministack.cloud.plugins.module_utils.controller import controller_only
 
 ARGUMENT_SPEC = dict(
     server=dict(type="str", required=True, aliases=["name"]),
@@ -77,8 +76,7 @@ ARGUMENT_SPEC = dict(
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    module.fail_json(msg="ministack.cloud.server_action runs on the controller as an action plugin; it cannot run as a module.")
+    controller_only("server_action", ARGUMENT_SPEC)
 
 
 if __name__ == "__main__":

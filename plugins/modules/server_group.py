@@ -37,14 +37,8 @@ options:
     description: Name or ID of the owning project; the default project when omitted.
     type: str
 extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.flow
+  - ministack.cloud.controller
   - ministack.cloud.catalog
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
 seealso:
   - module: ministack.cloud.server_group_info
 """
@@ -104,8 +98,8 @@ server_group:
       sample: null
 """
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.ministack.cloud.plugins.module_utils.catalog import CATALOG_SPEC
+from ansible_collections.ministack.cloud.plugins.module_utils.controller import controller_only
 
 ARGUMENT_SPEC = dict(
     name=dict(type="str", required=True),
@@ -118,8 +112,7 @@ ARGUMENT_SPEC = dict(
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    module.fail_json(msg="ministack.cloud.server_group runs on the controller as an action plugin; it cannot run as a module.")
+    controller_only("server_group", ARGUMENT_SPEC)
 
 
 if __name__ == "__main__":

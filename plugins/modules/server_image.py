@@ -32,12 +32,9 @@ options:
 requirements:
   - libvirt-python >= 9.0 (libvirt's API to the KVM hosts)
 extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.flow
+  - ministack.cloud.controller
   - ministack.cloud.catalog
 attributes:
-  check_mode:
-    support: full
   diff_mode:
     support: none
 seealso:
@@ -58,8 +55,8 @@ image:
   type: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.ministack.cloud.plugins.module_utils.catalog import CATALOG_SPEC
+from ansible_collections.ministack.cloud.plugins.module_utils.controller import controller_only
 
 ARGUMENT_SPEC = dict(
     name=dict(type="str", required=True),
@@ -70,8 +67,7 @@ ARGUMENT_SPEC = dict(
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    module.fail_json(msg="ministack.cloud.server_image runs on the controller as an action plugin; it cannot run as a module.")
+    controller_only("server_image", ARGUMENT_SPEC)
 
 
 if __name__ == "__main__":

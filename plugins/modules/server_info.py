@@ -17,15 +17,8 @@ options:
     type: str
     aliases: [name]
 extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.flow
+  - ministack.cloud.controller.info
   - ministack.cloud.catalog
-attributes:
-  check_mode:
-    support: full
-    details: This module only reads the catalog.
-  diff_mode:
-    support: none
 seealso:
   - module: ministack.cloud.server
 """
@@ -43,14 +36,18 @@ EXAMPLES = r"""
 
 RETURN = r"""
 servers:
-  description: The servers, sorted by name (fields as M(ministack.cloud.server) returns).
+  description:
+    - The servers, sorted by name, each with the keys M(ministack.cloud.server) returns in C(server) (plain data,
+      C(addresses) as a list of C(network), C(address), C(version), C(mac); C(flavor) and C(image) as dicts with
+      C(id) and C(name); C(vm_state), C(power_state), C(task_state); C(volumes_attached) as a list).
+    - The C(ministack.cloud.cli_show) filter with C(resource=server) prints one as C(openstack server show) does.
   returned: always
   type: list
   elements: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.ministack.cloud.plugins.module_utils.catalog import CATALOG_SPEC
+from ansible_collections.ministack.cloud.plugins.module_utils.controller import controller_only
 
 ARGUMENT_SPEC = dict(
     server=dict(type="str", aliases=["name"]),
@@ -59,8 +56,7 @@ ARGUMENT_SPEC = dict(
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    module.fail_json(msg="ministack.cloud.server_info runs on the controller as an action plugin; it cannot run as a module.")
+    controller_only("server_info", ARGUMENT_SPEC)
 
 
 if __name__ == "__main__":

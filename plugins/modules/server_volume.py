@@ -48,14 +48,8 @@ requirements:
   - libvirt-python >= 9.0 (libvirt's API to the KVM hosts)
   - cryptography >= 41 (CHAP secrets, encrypted with O(secret_key))
 extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.flow
+  - ministack.cloud.controller
   - ministack.cloud.catalog
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
 """
 
 EXAMPLES = r"""
@@ -100,19 +94,26 @@ attachment:
     attachment_id:
       description: Cinder attachment ID.
       type: str
+    host:
+      description: The server's compute host.
+      type: str
 volume:
-  description: The volume after the change (status C(in-use) or C(available)).
+  description: The volume after the change (status C(in-use) or C(available)), as M(ministack.cloud.volume) returns it.
   returned: always
   type: dict
 volumes_attached:
-  description: The server's volumes_attached after the change.
+  description: The server's attached volumes after the change, as M(ministack.cloud.server) returns them.
   returned: always
   type: list
   elements: dict
+  contains:
+    id:
+      description: The volume's ID.
+      type: str
 """
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.ministack.cloud.plugins.module_utils.catalog import CATALOG_SPEC
+from ansible_collections.ministack.cloud.plugins.module_utils.controller import controller_only
 
 ARGUMENT_SPEC = dict(
     server=dict(type="str", required=True),
@@ -125,8 +126,7 @@ ARGUMENT_SPEC = dict(
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    module.fail_json(msg="ministack.cloud.server_volume runs on the controller as an action plugin; it cannot run as a module.")
+    controller_only("server_volume", ARGUMENT_SPEC)
 
 
 if __name__ == "__main__":

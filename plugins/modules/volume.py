@@ -65,14 +65,8 @@ options:
     description: Project (name or id) owning the volume. Omitted, the default project.
     type: str
 extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.flow
+  - ministack.cloud.controller
   - ministack.cloud.catalog
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
 seealso:
   - module: ministack.cloud.volume_info
   - module: ministack.cloud.server_volume
@@ -103,7 +97,10 @@ EXAMPLES = r"""
 
 RETURN = r"""
 volume:
-  description: The volume with the fields of C(openstack volume show). Null after O(state=absent).
+  description:
+    - The volume as plain data (Cinder's fields, booleans as booleans). The C(ministack.cloud.cli_show) filter
+      with C(resource=volume) prints it as C(openstack volume show) does.
+    - Null after O(state=absent).
   returned: always
   type: dict
   contains:
@@ -130,17 +127,49 @@ volume:
       type: str
       sample: null
     attachments:
-      description: Attachments (server_id, device, attachment_id, host_name, attached_at).
+      description: The volume's attachments.
       type: list
       elements: dict
+      contains:
+        id:
+          description: The volume's ID.
+          type: str
+        attachment_id:
+          description: The attachment's ID.
+          type: str
+        volume_id:
+          description: The volume's ID.
+          type: str
+        server_id:
+          description: The server's ID.
+          type: str
+        server_name:
+          description: The server's name (what C(openstack volume list) shows in C(Attached to)).
+          type: str
+        host_name:
+          description: The server's compute host.
+          type: str
+        device:
+          description: The device in the guest.
+          type: str
+          sample: /dev/vdb
+        attached_at:
+          description: When it was attached.
+          type: str
     availability_zone:
       description: Availability zone of the block host.
       type: str
       sample: nova
     bootable:
-      description: C(true) or C(false), as the CLI prints it.
-      type: str
-      sample: "false"
+      description: Whether the volume can boot a server (C(openstack volume show) prints C(true)/C(false)).
+      type: bool
+      sample: false
+    encrypted:
+      description: Always false.
+      type: bool
+    multiattach:
+      description: Always false (multiattach is not supported).
+      type: bool
     type:
       description: Volume type.
       type: str
@@ -152,7 +181,28 @@ volume:
       description: Free text.
       type: str
     snapshot_id:
-      description: Snapshot the volume was made from.
+      description: Snapshot the volume was made from, or null.
+      type: str
+    image_id:
+      description: Image the volume was made from, or null.
+      type: str
+    source_volid:
+      description: Always null (volume clones are not supported).
+      type: str
+    consistencygroup_id:
+      description: Always null.
+      type: str
+    migration_status:
+      description: Always null.
+      type: str
+    replication_status:
+      description: Always null.
+      type: str
+    user_id:
+      description: Always null (there are no users).
+      type: str
+    project_id:
+      description: The project's ID.
       type: str
     host:
       description: Volume service holding it (C(node@backend)).
@@ -161,10 +211,13 @@ volume:
     created_at:
       description: Creation time.
       type: str
+    updated_at:
+      description: Last change, or null.
+      type: str
 """
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.ministack.cloud.plugins.module_utils.catalog import CATALOG_SPEC
+from ansible_collections.ministack.cloud.plugins.module_utils.controller import controller_only
 
 ARGUMENT_SPEC = dict(
     name=dict(type="str", required=True, aliases=["display_name"]),
@@ -184,8 +237,7 @@ MODULE_KWARGS = dict(mutually_exclusive=[("image", "snapshot")])
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True, **MODULE_KWARGS)
-    module.fail_json(msg="ministack.cloud.volume runs on the controller as an action plugin; it cannot run as a module.")
+    controller_only("volume", ARGUMENT_SPEC, **MODULE_KWARGS)
 
 
 if __name__ == "__main__":

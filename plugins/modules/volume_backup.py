@@ -81,19 +81,11 @@ options:
     description: Seconds the backup may take before it counts as failed.
     type: int
     default: 3600
-  project:
-    description: Project (name or id). Omitted, the default project.
-    type: str
 extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.flow
+  - ministack.cloud.controller
   - ministack.cloud.catalog
   - ministack.cloud.backup_store
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
+  - ministack.cloud.catalog.project
 seealso:
   - module: ministack.cloud.volume_backup_info
   - module: ministack.cloud.volume_backup_restore
@@ -201,14 +193,29 @@ backup:
     updated_at:
       description: Last change.
       type: str
+    description:
+      description: Free text.
+      type: str
+    properties:
+      description: The backup's metadata.
+      type: dict
+    project_id:
+      description: The project's ID.
+      type: str
+    host:
+      description: The block host that made the backup (its volume service).
+      type: str
+    compression:
+      description: The compression of the chunks (V(zlib) or V(none)).
+      type: str
 uploaded_bytes:
   description: Uncompressed bytes this run sent to the object store (an incremental sends only changed blocks).
   returned: when a backup was made with wait
   type: int
 """
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.ministack.cloud.plugins.module_utils.catalog import CATALOG_SPEC
+from ansible_collections.ministack.cloud.plugins.module_utils.controller import controller_only
 from ansible_collections.ministack.cloud.plugins.module_utils.objectstore import CONNECTION_SPEC
 
 ARGUMENT_SPEC = dict(
@@ -234,8 +241,7 @@ MODULE_KWARGS: dict = {}
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True, **MODULE_KWARGS)
-    module.fail_json(msg="ministack.cloud.volume_backup runs on the controller as an action plugin; it cannot run as a module.")
+    controller_only("volume_backup", ARGUMENT_SPEC, **MODULE_KWARGS)
 
 
 if __name__ == "__main__":

@@ -25,17 +25,12 @@ options:
   status:
     description: Only backups in this status.
     type: str
-  project:
-    description: Project (name or id). Omitted, the default project.
-    type: str
 extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.flow
+  - ministack.cloud.controller
   - ministack.cloud.catalog
   - ministack.cloud.backup_store
+  - ministack.cloud.catalog.project
 attributes:
-  check_mode:
-    support: full
   diff_mode:
     support: none
 """
@@ -53,19 +48,17 @@ EXAMPLES = r"""
 
 RETURN = r"""
 backups:
-  description: The backups, each with the fields of C(openstack volume backup show) (see M(ministack.cloud.volume_backup)).
-  returned: always
-  type: list
-  elements: dict
-table:
-  description: The rows of C(openstack volume backup list) (ID, Name, Description, Status, Size, Incremental).
+  description:
+    - The backups, each with the fields of C(openstack volume backup show) (see M(ministack.cloud.volume_backup)).
+    - The C(ministack.cloud.cli_table) filter with C(resource=backup) prints them as C(openstack volume backup list)
+      does (columns C(ID), C(Name), C(Description), C(Status), C(Size), C(Incremental)).
   returned: always
   type: list
   elements: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.ministack.cloud.plugins.module_utils.catalog import CATALOG_SPEC
+from ansible_collections.ministack.cloud.plugins.module_utils.controller import controller_only
 from ansible_collections.ministack.cloud.plugins.module_utils.objectstore import CONNECTION_SPEC
 
 ARGUMENT_SPEC = dict(
@@ -80,8 +73,7 @@ ARGUMENT_SPEC = dict(
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    module.fail_json(msg="ministack.cloud.volume_backup_info runs on the controller as an action plugin; it cannot run as a module.")
+    controller_only("volume_backup_info", ARGUMENT_SPEC)
 
 
 if __name__ == "__main__":

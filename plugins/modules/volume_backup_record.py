@@ -26,16 +26,11 @@ options:
   backup_url:
     description: The C(backup_url) of an export.
     type: str
-  project:
-    description: Project (name or id). Omitted, the default project.
-    type: str
 extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.flow
+  - ministack.cloud.controller
   - ministack.cloud.catalog
+  - ministack.cloud.catalog.project
 attributes:
-  check_mode:
-    support: full
   diff_mode:
     support: none
 """
@@ -70,8 +65,8 @@ backup_url:
   type: str
 """
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.ministack.cloud.plugins.module_utils.catalog import CATALOG_SPEC
+from ansible_collections.ministack.cloud.plugins.module_utils.controller import controller_only
 
 ARGUMENT_SPEC = dict(
     backup=dict(type="str"),
@@ -88,8 +83,7 @@ MODULE_KWARGS = dict(
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True, **MODULE_KWARGS)
-    module.fail_json(msg="ministack.cloud.volume_backup_record runs on the controller as an action plugin; it cannot run as a module.")
+    controller_only("volume_backup_record", ARGUMENT_SPEC, **MODULE_KWARGS)
 
 
 if __name__ == "__main__":

@@ -32,17 +32,12 @@ options:
     description: Seconds the restore may take.
     type: int
     default: 3600
-  project:
-    description: Project (name or id). Omitted, the default project.
-    type: str
 extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.flow
+  - ministack.cloud.controller
   - ministack.cloud.catalog
   - ministack.cloud.backup_store
+  - ministack.cloud.catalog.project
 attributes:
-  check_mode:
-    support: full
   diff_mode:
     support: none
 """
@@ -66,8 +61,8 @@ volume:
   type: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.ministack.cloud.plugins.module_utils.catalog import CATALOG_SPEC
+from ansible_collections.ministack.cloud.plugins.module_utils.controller import controller_only
 from ansible_collections.ministack.cloud.plugins.module_utils.objectstore import CONNECTION_SPEC
 
 ARGUMENT_SPEC = dict(
@@ -82,8 +77,7 @@ ARGUMENT_SPEC = dict(
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    module.fail_json(msg="ministack.cloud.volume_backup_restore runs on the controller as an action plugin; it cannot run as a module.")
+    controller_only("volume_backup_restore", ARGUMENT_SPEC)
 
 
 if __name__ == "__main__":

@@ -19,19 +19,10 @@ options:
   status:
     description: Only volumes in this status.
     type: str
-  project:
-    description: Project (name or id). Omitted, the default project.
-    type: str
 extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.flow
+  - ministack.cloud.controller.info
   - ministack.cloud.catalog
-attributes:
-  check_mode:
-    support: full
-    details: This module only reads the catalog.
-  diff_mode:
-    support: none
+  - ministack.cloud.catalog.project
 """
 
 EXAMPLES = r"""
@@ -41,25 +32,23 @@ EXAMPLES = r"""
 
 - name: Print it as the CLI does
   ansible.builtin.debug:
-    msg: "{{ volumes.table | ministack.cloud.cli_table(['ID', 'Name', 'Status', 'Size', 'Attached to']) }}"
+    msg: "{{ volumes.volumes | ministack.cloud.cli_table(['ID', 'Name', 'Status', 'Size', 'Attached to'], resource='volume') }}"
 """
 
 RETURN = r"""
 volumes:
-  description: The volumes, as ministack.cloud.volume returns one.
+  description:
+    - The volumes, each with the keys M(ministack.cloud.volume) returns in C(volume) (plain data; C(bootable) a
+      boolean, C(attachments) a list of dicts with the server's ID and name).
+    - The C(ministack.cloud.cli_table) filter with C(resource=volume) prints them as C(openstack volume list)
+      does (columns C(ID), C(Name), C(Status), C(Size), C(Attached to)).
   returned: always
   type: list
   elements: dict
-table:
-  description: Rows of C(openstack volume list).
-  returned: always
-  type: list
-  elements: dict
-  sample: [{"ID": "86627753-e648-4175-acca-9d27b3458c69", "Name": vol1, "Status": available, "Size": 1, "Attached to": ""}]
 """
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.ministack.cloud.plugins.module_utils.catalog import CATALOG_SPEC
+from ansible_collections.ministack.cloud.plugins.module_utils.controller import controller_only
 
 ARGUMENT_SPEC = dict(
     name=dict(type="str"),
@@ -70,8 +59,7 @@ ARGUMENT_SPEC = dict(
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    module.fail_json(msg="ministack.cloud.volume_info runs on the controller as an action plugin; it cannot run as a module.")
+    controller_only("volume_info", ARGUMENT_SPEC)
 
 
 if __name__ == "__main__":

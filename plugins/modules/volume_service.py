@@ -83,14 +83,8 @@ options:
     description: Why it is disabled.
     type: str
 extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.flow
+  - ministack.cloud.controller
   - ministack.cloud.catalog
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
 """
 
 EXAMPLES = r"""
@@ -129,6 +123,33 @@ service:
     updated_at:
       description: When the controller last reached it.
       type: str
+    disabled_reason:
+      description: Why the service is disabled, or null.
+      type: str
+    backend:
+      description: The backend, V(lvm) or V(file).
+      type: str
+    volume_backend_name:
+      description: The backend's name, which a volume type selects.
+      type: str
+    target_helper:
+      description: The iSCSI target helper, V(tgtadm) or V(lioadm).
+      type: str
+    target_ip:
+      description: The address initiators reach the targets at.
+      type: str
+    provisioned_capacity_gb:
+      description: GiB promised to volumes.
+      type: float
+    thin_provisioning:
+      description: Whether the backend provisions thinly.
+      type: bool
+    reserved_percentage:
+      description: Percentage of capacity kept free.
+      type: int
+    max_over_subscription_ratio:
+      description: How far thin provisioning may over-commit.
+      type: float
     total_capacity_gb:
       description: Capacity in GiB.
       type: float
@@ -137,8 +158,8 @@ service:
       type: float
 """
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.ministack.cloud.plugins.module_utils.catalog import CATALOG_SPEC
+from ansible_collections.ministack.cloud.plugins.module_utils.controller import controller_only
 
 ARGUMENT_SPEC = dict(
     host=dict(type="str", required=True),
@@ -159,8 +180,7 @@ ARGUMENT_SPEC = dict(
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    module.fail_json(msg="ministack.cloud.volume_service runs on the controller as an action plugin; it cannot run as a module.")
+    controller_only("volume_service", ARGUMENT_SPEC)
 
 
 if __name__ == "__main__":

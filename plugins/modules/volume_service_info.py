@@ -17,15 +17,8 @@ options:
     description: Only this service (C(node@backend)).
     type: str
 extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.flow
+  - ministack.cloud.controller.info
   - ministack.cloud.catalog
-attributes:
-  check_mode:
-    support: full
-    details: This module only reads the catalog.
-  diff_mode:
-    support: none
 """
 
 EXAMPLES = r"""
@@ -36,7 +29,10 @@ EXAMPLES = r"""
 
 RETURN = r"""
 services:
-  description: The services, as ministack.cloud.volume_service returns one.
+  description:
+    - The C(cinder-volume) services, each as M(ministack.cloud.volume_service) returns one.
+    - C(services + backup_services) through the C(ministack.cloud.cli_table) filter with C(resource=volume_service)
+      print C(openstack volume service list).
   returned: always
   type: list
   elements: dict
@@ -47,15 +43,32 @@ backup_services:
   returned: always
   type: list
   elements: dict
-table:
-  description: Rows of C(openstack volume service list) (C(cinder-volume) and C(cinder-backup)).
-  returned: always
-  type: list
-  elements: dict
+  contains:
+    binary:
+      description: V(cinder-backup).
+      type: str
+    host:
+      description: The block host's node name.
+      type: str
+    zone:
+      description: Its availability zone.
+      type: str
+    status:
+      description: V(enabled) or V(disabled), as its cinder-volume service.
+      type: str
+    state:
+      description: V(up) or V(down), as its cinder-volume service.
+      type: str
+    updated_at:
+      description: Its cinder-volume service's last contact.
+      type: str
+    disabled_reason:
+      description: Always null.
+      type: str
 """
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.ministack.cloud.plugins.module_utils.catalog import CATALOG_SPEC
+from ansible_collections.ministack.cloud.plugins.module_utils.controller import controller_only
 
 ARGUMENT_SPEC = dict(
     host=dict(type="str"),
@@ -64,8 +77,7 @@ ARGUMENT_SPEC = dict(
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    module.fail_json(msg="ministack.cloud.volume_service_info runs on the controller as an action plugin; it cannot run as a module.")
+    controller_only("volume_service_info", ARGUMENT_SPEC)
 
 
 if __name__ == "__main__":

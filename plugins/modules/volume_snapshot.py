@@ -42,18 +42,10 @@ options:
     description: Properties (key/value strings).
     type: dict
     aliases: [properties]
-  project:
-    description: Project (name or id). Omitted, the default project.
-    type: str
 extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.flow
+  - ministack.cloud.controller
   - ministack.cloud.catalog
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
+  - ministack.cloud.catalog.project
 """
 
 EXAMPLES = r"""
@@ -106,8 +98,8 @@ snapshot:
       type: str
 """
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.ministack.cloud.plugins.module_utils.catalog import CATALOG_SPEC
+from ansible_collections.ministack.cloud.plugins.module_utils.controller import controller_only
 
 ARGUMENT_SPEC = dict(
     name=dict(type="str", required=True, aliases=["display_name"]),
@@ -122,8 +114,7 @@ ARGUMENT_SPEC = dict(
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    module.fail_json(msg="ministack.cloud.volume_snapshot runs on the controller as an action plugin; it cannot run as a module.")
+    controller_only("volume_snapshot", ARGUMENT_SPEC)
 
 
 if __name__ == "__main__":

@@ -18,19 +18,10 @@ options:
   volume:
     description: Only snapshots of this volume (name or id).
     type: str
-  project:
-    description: Project (name or id). Omitted, the default project.
-    type: str
 extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.flow
+  - ministack.cloud.controller.info
   - ministack.cloud.catalog
-attributes:
-  check_mode:
-    support: full
-    details: This module only reads the catalog.
-  diff_mode:
-    support: none
+  - ministack.cloud.catalog.project
 """
 
 EXAMPLES = r"""
@@ -48,8 +39,8 @@ snapshots:
   elements: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.ministack.cloud.plugins.module_utils.catalog import CATALOG_SPEC
+from ansible_collections.ministack.cloud.plugins.module_utils.controller import controller_only
 
 ARGUMENT_SPEC = dict(
     name=dict(type="str"),
@@ -60,8 +51,7 @@ ARGUMENT_SPEC = dict(
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    module.fail_json(msg="ministack.cloud.volume_snapshot_info runs on the controller as an action plugin; it cannot run as a module.")
+    controller_only("volume_snapshot_info", ARGUMENT_SPEC)
 
 
 if __name__ == "__main__":

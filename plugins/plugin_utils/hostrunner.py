@@ -43,6 +43,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Optional
 
+from .errors import MinistackError
+
 LOCAL_NAMES = ("localhost", "127.0.0.1", "::1")
 DEFAULT_CONNECT_TIMEOUT = 10  # Ansible's [defaults] timeout
 # Applied after the inventory's own arguments; ssh keeps the first value it reads for an option,
@@ -58,7 +60,7 @@ SPEC_KEYS = ("connection", "address", "port", "user", "identity_file", "ssh_args
              "connect_timeout", "known_hosts", "host_key_checking", "container")
 
 
-class HostCommandFailed(Exception):
+class HostCommandFailed(MinistackError):
     """A command exited non-zero (or the host could not be reached). Secrets are already masked."""
 
     def __init__(self, argv, rc, stdout, stderr):
@@ -71,7 +73,7 @@ class HostCommandFailed(Exception):
         super().__init__(f"Command {argv[0]} failed (exit {rc}): {tail}")
 
 
-class HostCommandTimedOut(Exception):
+class HostCommandTimedOut(MinistackError):
     """A command ran past its time limit and was killed. One line; the argv is not shown (it may
     hold a secret)."""
 
@@ -81,7 +83,7 @@ class HostCommandTimedOut(Exception):
         super().__init__(f"Command {command} did not finish within {seconds:g} s and was stopped.")
 
 
-class ConnectionSpecError(ValueError):
+class ConnectionSpecError(MinistackError, ValueError):
     """An inventory value the runner cannot use; the message names the variable and the fix."""
 
 

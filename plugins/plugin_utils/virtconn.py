@@ -9,6 +9,10 @@ host. A connection that died (libvirtd restarted, SSH dropped) is replaced on ne
 
 from __future__ import annotations
 
+import time
+
+from .errors import MinistackError
+
 try:
     import libvirt
 
@@ -22,7 +26,7 @@ except ImportError:  # pragma: no cover - reported by connect()
 _connections: dict = {}
 
 
-class ConnectError(Exception):
+class ConnectError(MinistackError):
     """libvirt could not be reached; the message names the URI."""
 
 
@@ -45,12 +49,30 @@ def connect(uri: str):
         except libvirt.libvirtError:
             pass
         _connections.pop(uri, None)
-    try:
-        conn = libvirt.open(uri)
-    except libvirt.libvirtError as exc:
-        raise ConnectError(f"Cannot connect to the hypervisor at {uri}: {error_text(exc)}") from exc
-    _connections[uri] = conn
-    return conn
+    attempt = 0
+    while True:
+        try:
+            conn = libvirt.open(uri)
+        except libvirt.libvirtError as exc:
+            text = error_text(exc)
+            attempt += 1
+            if attempt < CONNECT_ATTEMPTS and transient(text):
+                time.sleep(attempt)
+                continue
+            raise ConnectError(f"Cannot connect to the hypervisor at {uri}: {text}") from exc
+        _connections[uri] = conn
+        return conn
+
+
+CONNECT_ATTEMPTS = 3
+
+
+def transient(text: str) -> bool:
+    """An SSH transport failure worth one more try: a busy host's sshd refused the session or the
+    channel ("failed to open ssh channel: Unexpected error", seen over qemu+libssh2 at load 40).
+    Never a host key problem: an unknown or changed key is refused at once."""
+    lowered = text.lower()
+    return "ssh transport error" in lowered and "host key" not in lowered
 
 
 def disconnect_all() -> None:

@@ -24,6 +24,7 @@ LOCK_DIR = pathlib.Path(os.environ.get("MINISTACK_LOCK_DIR", "/run/lock"))
 # integration areas whose fixtures deploy or reconfigure this machine's Swift. Not "hosts": its
 # test deploys Swift only inside its podman lab hosts (their own ports and /etc/swift), and it runs
 # for most of an hour, which would hold every other checkout's Swift tests back.
+# Likewise object/test_lab.py, which tests/conftest.py counts as the area "object-lab".
 SWIFT_AREAS = frozenset({"aaa_reset", "backup", "object", "walkthrough"})
 
 

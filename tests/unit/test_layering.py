@@ -1,6 +1,10 @@
 """The catalog, the scheduler and the ring are the bottom layers: they import no service
 (compute, block, objectstore, backup ...), no driver and no workflow. Services may import
-them and each other; never the other way round (docs/architecture.md)."""
+them and each other; never the other way round (docs/architecture.md).
+
+catalog/ keeps tables, migrations, claims, quotas and lookups: no workflow. Key generation,
+file writes and host commands belong to the service that owns the resource (keypairs:
+compute/keypairs.py); only the engine creates the catalog's own database file."""
 
 from __future__ import annotations
 
@@ -58,6 +62,50 @@ def test_bottom_layers_import_no_service_and_no_driver(path):
         elif target and target[0] not in ALLOWED:
             wrong.append(f"line {line}: imports plugin_utils.{'.'.join(target)}")
     assert not wrong, f"{path.relative_to(LIBRARY)} " + "; ".join(wrong)
+
+
+WORKFLOW_LIBRARIES = ("cryptography", "subprocess", "shutil", "paramiko")
+FILE_CALLS = {("os", "open"), ("os", "fdopen"), ("os", "unlink"), ("os", "remove"), ("os", "chmod")}
+CATALOG_STORAGE = "engine.py"  # opens (creates) the catalog's own SQLite file
+
+
+def _writes(call: ast.Call) -> bool:
+    """open() with a mode that writes (reading /proc, as catalog/tasks.py does, is no workflow)."""
+    modes = [kw.value for kw in call.keywords if kw.arg == "mode"] + call.args[1:2]
+    return any(not isinstance(m, ast.Constant) or set(str(m.value)) & set("wax+") for m in modes)
+
+
+def _workflow_in(path: pathlib.Path) -> list[str]:
+    wrong = []
+    for line, target in _imports(path):
+        if target[0] == "<top>" and target[1] in WORKFLOW_LIBRARIES:
+            wrong.append(f"line {line}: imports {target[1]}")
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Call):
+            func = node.func
+            if isinstance(func, ast.Name):
+                called = (None, func.id)
+            elif isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+                called = (func.value.id, func.attr)
+            else:
+                continue
+            if called in FILE_CALLS or (called == (None, "open") and _writes(node)):
+                wrong.append(f"line {node.lineno}: calls {'.'.join(c for c in called if c)}()")
+    return wrong
+
+
+@pytest.mark.parametrize("path", sorted((LIBRARY / "catalog").rglob("*.py")), ids=lambda p: str(p.relative_to(LIBRARY)))
+def test_catalog_holds_no_workflow(path):
+    if path.name == CATALOG_STORAGE and path.parent.name == "catalog":
+        return
+    wrong = _workflow_in(path)
+    assert not wrong, f"{path.relative_to(LIBRARY)}: a workflow step in the catalog: " + "; ".join(wrong)
+
+
+def test_the_workflow_check_sees_key_generation_and_file_writes():
+    """The check itself can fail: the keypair resource (key generation, a 0600 file) is caught."""
+    found = _workflow_in(LIBRARY / "compute" / "keypairs.py")
+    assert any("cryptography" in w for w in found) and any("os.open()" in w for w in found), found
 
 
 def test_the_check_sees_an_upward_import(tmp_path, monkeypatch):

@@ -219,8 +219,7 @@ class VolumeBackupInfo(_BackupResource):
                     [r for r in rows if r["volume_id"] == self.params["volume"]]
             if self.params.get("status"):
                 rows = [r for r in rows if r["status"] == self.params["status"]]
-            return {"changed": False, "backups": [service.record(tx, r) for r in rows],
-                    "table": [service.list_row(tx, r) for r in rows]}
+            return {"changed": False, "backups": [service.record(tx, r) for r in rows]}
 
 
 class VolumeBackupRestore(_BackupResource):

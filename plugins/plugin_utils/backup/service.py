@@ -31,8 +31,8 @@ except ImportError:
 from ..block import service as block_service
 from ..block.backends import SNAPSHOT_NAME, VOLUME_NAME, GiB
 from ..block.errors import BlockError
-from ..catalog import tasks
-from ..catalog.errors import CatalogError, Conflict, InvalidInput, NotFound
+from ..catalog import lookup, tasks
+from ..catalog.errors import CatalogError, InvalidInput, NotFound
 from ..catalog.resource import iso
 from . import fmt, hostjob
 
@@ -82,16 +82,7 @@ def end_tasks(tx, backup_id) -> None:
 
 def find_backup(tx, value, project_id=None):
     t = tx.t.backups
-    query = select(t).where((t.c.id == value) | (t.c.name == value))
-    if project_id is not None:
-        query = query.where(t.c.project_id == project_id)
-    rows = tx.all(query)
-    exact = [r for r in rows if r["id"] == value]
-    if exact:
-        return exact[0]
-    if len(rows) > 1:
-        raise Conflict(f"More than one backup exists with the name '{value}'.")
-    return rows[0] if rows else None
+    return lookup.find(tx, t, value, "backup", where=[] if project_id is None else [t.c.project_id == project_id])
 
 
 def get_backup(tx, backup_id):
@@ -100,14 +91,7 @@ def get_backup(tx, backup_id):
 
 def find_volume(tx, value, project_id):
     t = tx.t.volumes
-    rows = tx.all(select(t).where(((t.c.id == value) | (t.c.name == value)) & (t.c.project_id == project_id)
-                                  & (t.c.status != "deleted")))
-    exact = [r for r in rows if r["id"] == value]
-    if exact:
-        return exact[0]
-    if len(rows) > 1:
-        raise Conflict(f"More than one volume exists with the name '{value}'.")
-    return rows[0] if rows else None
+    return lookup.find(tx, t, value, "volume", where=[t.c.project_id == project_id, t.c.status != "deleted"])
 
 
 def dependents(tx, backup_id) -> int:
@@ -144,12 +128,6 @@ def record(tx, row) -> dict:
         "bytes_done": row.get("bytes_done"),
         "service_metadata": row.get("service_metadata"),
     }
-
-
-def list_row(tx, row) -> dict:
-    """`openstack volume backup list`: ID, Name, Description, Status, Size, Incremental."""
-    return {"ID": row["id"], "Name": row.get("name"), "Description": row.get("description"),
-            "Status": row["status"], "Size": row["size"], "Incremental": bool(row.get("is_incremental"))}
 
 
 def chain(tx, row) -> list[dict]:

@@ -12,9 +12,7 @@ class BlockAction(CatalogAction):
     def context(self, task_vars):
         context = super().context(task_vars)
         for var, key in (("ministack_volume_disk_cache", "disk_cache"), ("ministack_volume_disk_io", "disk_io")):
-            value = task_vars.get(var)
-            if value is not None and self._templar is not None:
-                value = self._templar.template(value)
+            value = self.task_var(task_vars, var)
             if value is not None:
                 context[key] = str(value)
         return context

@@ -4,21 +4,20 @@
 
 from __future__ import annotations
 
-from .. import hostrunner
 from ..errors import MinistackError
+from ..hostrunner import HostCommandFailed, HostCommandTimedOut
 
 
 class BlockError(MinistackError):
     """A block operation failed; the message is meant for the user as-is."""
 
 
-class CommandFailed(hostrunner.HostCommandFailed, BlockError):
-    """A block host command exited non-zero: the host runner's failure, as a block error (the
-    message and the argv/rc/stdout/stderr fields are the runner's)."""
+class CommandFailed(HostCommandFailed, BlockError):
+    """A host command failed (the one host runner's error), as a block error."""
 
 
-class CommandTimedOut(hostrunner.HostCommandTimedOut, BlockError):
-    """A host command ran past its time limit (killed): the runner's, as a block error."""
+class CommandTimedOut(HostCommandTimedOut, BlockError):
+    """A host command ran past its time limit (killed), as a block error."""
 
 
 class InvalidInput(BlockError):

@@ -1,6 +1,6 @@
 # Copyright: ministack developers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What the block modules return: a volume, a snapshot, an attachment, a `volume list` row."""
+"""What the block modules return, as plain data: a volume, a snapshot, an attachment."""
 
 from __future__ import annotations
 
@@ -19,24 +19,33 @@ def attachments_of(tx, volume_id):
     return tx.all(select(t).where(t.c.volume_id == volume_id).order_by(t.c.created_at))
 
 
-def attachment_record(row):
+def attachment_record(row, server_name=None):
+    """One attachment of a volume: Cinder's fields, plus the server's name."""
     return {
         "id": row["volume_id"],
         "attachment_id": row["id"],
         "volume_id": row["volume_id"],
         "server_id": row["server_id"],
+        "server_name": server_name,
         "host_name": row.get("host"),
         "device": row.get("device"),
         "attached_at": iso(row.get("created_at")),
     }
 
 
+def _server_name(tx, server_id):
+    servers = tx.t.servers
+    return tx.scalar(select(servers.c.name).where(servers.c.id == server_id))
+
+
 def volume_record(tx, row):
-    """A volume as `openstack volume show` prints it (plus the admin's host field)."""
+    """A volume as plain data: Cinder's fields (plus the admin's host field), booleans as
+    booleans; the cli_show/cli_table filters (resource='volume') print `openstack volume show`
+    and `volume list`."""
     return {
-        "attachments": [attachment_record(a) for a in attachments_of(tx, row["id"])],
+        "attachments": [attachment_record(a, _server_name(tx, a["server_id"])) for a in attachments_of(tx, row["id"])],
         "availability_zone": row["availability_zone"],
-        "bootable": "true" if row["bootable"] else "false",
+        "bootable": bool(row["bootable"]),
         "consistencygroup_id": None,
         "created_at": iso(row["created_at"]),
         "description": row.get("description"),
@@ -59,17 +68,6 @@ def volume_record(tx, row):
         "project_id": row["project_id"],
         "host": row.get("host"),
     }
-
-
-def volume_list_row(tx, row):
-    """`openstack volume list`: ID, Name, Status, Size, Attached to."""
-    servers = tx.t.servers
-    attached = []
-    for a in attachments_of(tx, row["id"]):
-        name = tx.scalar(select(servers.c.name).where(servers.c.id == a["server_id"])) or a["server_id"]
-        attached.append(f"Attached to {name} on {a.get('device')} ")
-    return {"ID": row["id"], "Name": row.get("name"), "Status": row["status"], "Size": row["size"],
-            "Attached to": "".join(attached).strip()}
 
 
 def snapshot_record(row):

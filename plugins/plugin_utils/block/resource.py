@@ -16,11 +16,12 @@ nothing runs on any host.
 from __future__ import annotations
 
 try:  # ansible-test's import sanity loads plugin_utils without SQLAlchemy; Catalog() reports it missing
-    from sqlalchemy import select, update
+    from sqlalchemy import update
 except ImportError:
     pass
 
-from ..catalog.errors import CatalogError, Conflict, NoValidHost
+from ..catalog import lookup
+from ..catalog.errors import CatalogError, NoValidHost
 from ..catalog.projects import find_project
 from ..catalog.resource import Resource
 from . import service
@@ -55,18 +56,10 @@ def to_catalog_error(err):
 
 
 def by_name_or_id(tx, table, value, project_id, kind, live=None):
-    query = select(table).where((table.c.id == value) | (table.c.name == value))
+    where = [] if live is None else [live]
     if project_id is not None and "project_id" in table.c:
-        query = query.where(table.c.project_id == project_id)
-    if live is not None:
-        query = query.where(live)
-    rows = tx.all(query)
-    exact = [r for r in rows if r["id"] == value]
-    if exact:
-        return exact[0]
-    if len(rows) > 1:
-        raise Conflict(f"More than one {kind} exists with the name '{value}'.")
-    return rows[0] if rows else None
+        where.append(table.c.project_id == project_id)
+    return lookup.find(tx, table, value, kind, where=where)
 
 
 def service_for(tx, host):

@@ -22,28 +22,19 @@ connection_spec = hostrunner.connection_spec
 ConnectionSpecError = hostrunner.ConnectionSpecError
 
 
-@dataclass
-class Runner(hostrunner.Runner):
-    failure: type = CommandFailed
-    timed_out: type = CommandTimedOut
+def _block(base):
+    """``base`` (a host runner class) raising the block library's errors."""
+    return dataclass(type(base.__name__, (base,), {
+        "__module__": __name__, "__qualname__": base.__name__, "__doc__": base.__doc__,
+        "__annotations__": {"failure": type, "timed_out": type},
+        "failure": CommandFailed, "timed_out": CommandTimedOut,
+    }))
 
 
-@dataclass
-class LocalRunner(hostrunner.LocalRunner):
-    failure: type = CommandFailed
-    timed_out: type = CommandTimedOut
-
-
-@dataclass
-class SSHRunner(hostrunner.SSHRunner):
-    failure: type = CommandFailed
-    timed_out: type = CommandTimedOut
-
-
-@dataclass
-class PodmanRunner(hostrunner.PodmanRunner):
-    failure: type = CommandFailed
-    timed_out: type = CommandTimedOut
+Runner = _block(hostrunner.Runner)
+LocalRunner = _block(hostrunner.LocalRunner)
+SSHRunner = _block(hostrunner.SSHRunner)
+PodmanRunner = _block(hostrunner.PodmanRunner)
 
 
 def runner_for(connection, **kwargs):

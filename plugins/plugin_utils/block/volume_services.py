@@ -150,6 +150,4 @@ class VolumeServiceInfo(BlockResource):
         if self.params.get("host"):
             records = [r for r in records if r["host"] == self.params["host"]]
             backups = [r for r in backups if r["host"] == self.params["host"]]
-        table = [{"Binary": r["binary"], "Host": r["host"], "Zone": r["zone"], "Status": r["status"],
-                  "State": r["state"], "Updated At": r["updated_at"]} for r in records + backups]
-        return {"changed": False, "services": records, "backup_services": backups, "table": table}
+        return {"changed": False, "services": records, "backup_services": backups}

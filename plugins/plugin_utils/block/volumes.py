@@ -21,7 +21,7 @@ from ..catalog.resource import require_int, require_name, string_dict
 from . import scheduler, service
 from .backends import SNAPSHOT_NAME, VOLUME_NAME, GiB
 from .errors import NoValidBackend
-from .records import DEFAULT_TYPE, attachments_of, volume_list_row, volume_record
+from .records import DEFAULT_TYPE, attachments_of, volume_record
 from .resource import (
     IN_BETWEEN,
     BlockResource,
@@ -60,6 +60,10 @@ class Volume(BlockResource):
             self.wait_for = None
             if self.params.get("state") == "absent" or self.params.get("snapshot"):
                 return
+            # Bad input fails here, before anything is measured or recorded (the catalog stays as it was).
+            warnings = list(self.warnings)
+            self.desired(tx, current)
+            self.warnings[:] = warnings
             if current is None:
                 rows = [r for r in service.services(tx) if r.get("enabled", True)]
             elif (self.params.get("size") or 0) > current["size"]:
@@ -88,7 +92,7 @@ class Volume(BlockResource):
             "name": name,
             "size": size,
             "description": p.get("description"),
-            "bootable": None if p.get("bootable") is None else ("true" if p["bootable"] else "false"),
+            "bootable": None if p.get("bootable") is None else bool(p["bootable"]),
             "properties": metadata,
         }
         if current is None:
@@ -266,7 +270,7 @@ class Volume(BlockResource):
         if "description" in changes:
             values["description"] = changes["description"]
         if "bootable" in changes:
-            values["bootable"] = changes["bootable"] == "true"
+            values["bootable"] = bool(changes["bootable"])
         if "properties" in changes:
             values["metadata"] = changes["properties"]
         tx.execute(update(tx.t.volumes).where(tx.t.volumes.c.id == row["id"]).values(**values))
@@ -315,5 +319,4 @@ class VolumeInfo(BlockResource):
             rows = [r for r in rows if self.params["name"] in (r["name"], r["id"])]
         if self.params.get("status"):
             rows = [r for r in rows if r["status"] == self.params["status"]]
-        return {"changed": False, "volumes": [volume_record(tx, r) for r in rows],
-                "table": [volume_list_row(tx, r) for r in rows]}
+        return {"changed": False, "volumes": [volume_record(tx, r) for r in rows]}

@@ -5,11 +5,11 @@
 from __future__ import annotations
 
 try:
-    from sqlalchemy import or_, select
+    from sqlalchemy import select
 except ImportError:  # reported once, by open_catalog(): SQLAlchemy is in requirements.txt
     pass
 
-from .errors import NotFound
+from . import lookup
 
 
 def default_project(tx) -> dict:
@@ -21,11 +21,7 @@ def find_project(tx, name_or_id: str | None) -> dict:
     """The project named (or with the id) ``name_or_id``; the default project for None."""
     if not name_or_id:
         return default_project(tx)
-    p = tx.t.projects
-    found = tx.one_or_none(select(p).where(or_(p.c.id == name_or_id, p.c.name == name_or_id)))
-    if found is None:
-        raise NotFound(f"No project with a name or ID of '{name_or_id}' exists.")
-    return found
+    return lookup.find(tx, tx.t.projects, name_or_id, "project", required=True)
 
 
 def list_projects(tx) -> list[dict]:

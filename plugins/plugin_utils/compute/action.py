@@ -22,10 +22,7 @@ class ComputeAction(CatalogAction):
     def context(self, task_vars: dict) -> dict:
         ctx = super().context(task_vars)
         for var, key in (("ministack_image_store", "image_store"), ("ministack_scheduler_config", "scheduler_config")):
-            value = task_vars.get(var)
-            if value is not None and self._templar is not None:
-                value = self._templar.template(value)
-            ctx[key] = value
+            ctx[key] = self.task_var(task_vars, var)
         return ctx
 
     def _execute(self, catalog, resource, check_mode: bool) -> dict:

@@ -16,7 +16,7 @@ try:  # ansible-test's import sanity loads plugin_utils without SQLAlchemy; Cata
 except ImportError:
     pass
 
-from ..catalog import Conflict, InvalidInput, NotFound, find_project
+from ..catalog import Conflict, InvalidInput, NotFound, find_project, lookup
 from ..catalog.resource import Resource, iso, require_int, require_name, string_dict
 from . import ComputeError, imagefile
 
@@ -73,22 +73,14 @@ def image_record(row: dict) -> dict:
 
 def find_image_row(tx, name_or_id: str, project_id: str | None = None):
     """The image with this id, else the one image with this name (visible to the project)."""
-    t = tx.t.images
-    row = tx.one_or_none(select(t).where(t.c.id == name_or_id))
-    if row is not None:
-        return row
-    rows = tx.all(select(t).where(t.c.name == name_or_id))
-    if project_id is not None and len(rows) > 1:
-        rows = [r for r in rows if r["project_id"] == project_id] or rows
-    if len(rows) > 1:
-        raise Conflict(f"More than one image exists with the name '{name_or_id}'; use the image ID.")
-    return rows[0] if rows else None
+    return lookup.find(tx, tx.t.images, name_or_id, "image",
+                       prefer=None if project_id is None else (lambda row: row["project_id"] == project_id))
 
 
 def require_image(tx, name_or_id: str, project_id: str | None = None) -> dict:
     row = find_image_row(tx, name_or_id, project_id)
     if row is None:
-        raise NotFound(f"Image {name_or_id} could not be found.")
+        raise NotFound(f"No image with a name or ID of '{name_or_id}' exists.")
     if row["status"] != "active":
         raise Conflict(f"Image {name_or_id} is not active (status {row['status']}).")
     return row

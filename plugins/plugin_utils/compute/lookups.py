@@ -11,16 +11,12 @@ try:  # ansible-test's import sanity loads plugin_utils without SQLAlchemy; Cata
 except ImportError:
     pass
 
-from ..catalog import Conflict, NotFound
+from ..catalog import Conflict, NotFound, lookup
 
 
-def find_flavor(tx, name_or_id: str) -> dict:
-    f = tx.t.flavors
-    row = tx.one_or_none(select(f).where(f.c.id == str(name_or_id)))
-    if row is None:
-        row = tx.one_or_none(select(f).where(f.c.name == str(name_or_id)))
-    if row is None:
-        raise NotFound(f"Flavor {name_or_id} could not be found.")
+def usable_flavor(tx, name_or_id: str) -> dict:
+    """The flavor a server is built with: found by id or name (catalog.lookup), enabled, with its extra specs."""
+    row = lookup.find(tx, tx.t.flavors, name_or_id, "flavor", required=True)
     if row.get("disabled"):
         raise Conflict(f"Flavor {name_or_id} is disabled and cannot be used.")
     specs = tx.t.flavor_extra_specs
@@ -42,23 +38,13 @@ def live(t):
 
 def find_server_row(tx, name_or_id: str, project_id: Optional[str] = None) -> Optional[dict]:
     s = tx.t.servers
-    row = tx.one_or_none(select(s).where(s.c.id == name_or_id, live(s)))
-    if row is not None:
-        return row
-    query = select(s).where(s.c.name == name_or_id, live(s))
-    if project_id:
-        query = query.where(s.c.project_id == project_id)
-    rows = tx.all(query)
-    if len(rows) > 1:
-        raise Conflict(f"More than one server exists with the name '{name_or_id}'; use the server ID.")
-    return rows[0] if rows else None
+    return lookup.find(tx, s, name_or_id, "server", where=[live(s)],
+                       names_where=[s.c.project_id == project_id] if project_id else [])
 
 
 def require_server(tx, name_or_id: str) -> dict:
-    row = find_server_row(tx, name_or_id)
-    if row is None:
-        raise NotFound(f"No server with a name or ID of '{name_or_id}' exists.")
-    return row
+    s = tx.t.servers
+    return lookup.find(tx, s, name_or_id, "server", where=[live(s)], required=True)
 
 
 def service_row(tx, host: str) -> dict:

@@ -21,7 +21,7 @@ try:  # ansible-test's import sanity loads plugin_utils without SQLAlchemy; Cata
 except ImportError:
     pass
 
-from ..catalog import Conflict, InvalidInput, NotFound, find_project
+from ..catalog import Conflict, InvalidInput, find_project, lookup
 from ..catalog.resource import Resource, iso, require_int, require_name
 from . import xmlgen
 from .hosts import libvirt_host
@@ -55,8 +55,8 @@ def network_record(row: dict, ports_in_use: int | None = None) -> dict:
         "is_shared": bool(row["shared"]),
         "admin_state_up": True,
         "mtu": row.get("mtu") or 1500,
-        "router:external": False,
-        "provider:network_type": "flat" if row.get("network_mode") == "bridged" else "local",
+        "is_router_external": False,
+        "provider_network_type": "flat" if row.get("network_mode") == "bridged" else "local",
         "cidr": row["cidr"],
         "gateway_ip": row["gateway_ip"],
         "enable_dhcp": bool(row["enable_dhcp"]),
@@ -81,15 +81,11 @@ def network_spec(row: dict, hosts: list | None = None) -> xmlgen.NetworkSpec:
 
 
 def find_network_row(tx, name_or_id: str):
-    t = tx.t.networks
-    return tx.one_or_none(select(t).where((t.c.id == name_or_id) | (t.c.name == name_or_id)))
+    return lookup.find(tx, tx.t.networks, name_or_id, "network")
 
 
 def require_network(tx, name_or_id: str) -> dict:
-    row = find_network_row(tx, name_or_id)
-    if row is None:
-        raise NotFound(f"Network {name_or_id} could not be found.")
-    return row
+    return lookup.find(tx, tx.t.networks, name_or_id, "network", required=True)
 
 
 def dhcp_hostname(ip: str) -> str:

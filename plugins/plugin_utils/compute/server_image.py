@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from typing import Optional
 
@@ -19,6 +20,15 @@ from .lookups import require_server, service_row
 from .server_record import set_server
 
 
+def _existing(tx, name: str, row: dict) -> Optional[dict]:
+    i = tx.t.images
+    existing = tx.one_or_none(select(i).where(i.c.name == name, i.c.project_id == row["project_id"]))
+    if existing is not None and (existing.get("properties") or {}).get("instance_uuid") != row["id"]:
+        raise Conflict(f"An image named {name} already exists and is not a snapshot of server "
+                       f"{row['name']}: choose another name.")
+    return existing
+
+
 def server_image(catalog, server: str, name: str, check_mode: bool = False, context: Optional[dict] = None,
                  timeout: float = 600) -> dict:
     """``openstack server image create``: the server's disk, flattened, as a new private image."""
@@ -29,12 +39,8 @@ def server_image(catalog, server: str, name: str, check_mode: bool = False, cont
     with catalog.read() as tx:
         row = require_server(tx, server)
         i = tx.t.images
-        existing = tx.one_or_none(select(i).where(i.c.name == name, i.c.project_id == row["project_id"]))
+        existing = _existing(tx, name, row)
         if existing is not None:
-            props = existing.get("properties") or {}
-            if props.get("instance_uuid") != row["id"]:
-                raise Conflict(f"An image named {name} already exists and is not a snapshot of server "
-                               f"{row['name']}: choose another name.")
             return {"changed": False, "image": _record(existing)}
         service = service_row(tx, row["host"]) if row.get("host") else None
         base = tx.one_or_none(select(i).where(i.c.id == row["image_id"]))
@@ -56,8 +62,23 @@ def server_image(catalog, server: str, name: str, check_mode: bool = False, cont
                    "properties": properties, "tags": [], "created_at": None, "updated_at": None}
         return {"changed": True, "image": _record(preview)}
     host = libvirt_host(service)
-    with catalog.begin() as tx:
-        set_server(tx, row["id"], task_state="image_snapshot")
+    # Under the write lock: the name is looked up again and the server marked, so of two runs
+    # making one snapshot at the same moment, the second waits for the first and reports its image.
+    deadline = time.monotonic() + timeout
+    while True:
+        with catalog.begin() as tx:
+            existing = _existing(tx, name, row)
+            busy = require_server(tx, row["id"]).get("task_state") == "image_snapshot"
+            if existing is None and not busy:
+                set_server(tx, row["id"], task_state="image_snapshot")
+        if existing is not None:
+            return {"changed": False, "image": _record(existing)}
+        if not busy:
+            break
+        if time.monotonic() > deadline:
+            raise Conflict(f"Cannot 'createImage' instance {row['id']} while it is in task_state image_snapshot "
+                           f"(another run has been snapshotting it for over {timeout:g} s).")
+        time.sleep(0.5)
     os.makedirs(store.root, exist_ok=True)
     tmp = os.path.join(store.root, f".{image_id}.partial")
     try:

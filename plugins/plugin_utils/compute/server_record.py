@@ -1,10 +1,11 @@
 # Copyright: ministack developers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""A server's record (what `openstack server show` prints) and the server listing."""
+"""A server's record (plain data; `openstack server show` is the cli_show filter's job) and the listing."""
 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 from datetime import datetime
 from typing import Optional
 
@@ -33,59 +34,60 @@ def _created(value: Optional[datetime]) -> Optional[str]:
     return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value is not None else None
 
 
-def _props_text(meta: dict) -> str:
-    return ", ".join(f"{k}='{v}'" for k, v in sorted((meta or {}).items()))
-
-
 def server_record(tx, row: dict) -> dict:
-    """A server as ``openstack server show`` prints it (field names and value formats)."""
+    """A server as plain data (docs/architecture.md, "What a module returns"): Nova's fields with
+    plain keys and values; the ``cli_show`` filter (resource='server') prints them as
+    ``openstack server show`` does."""
     ports = networks.server_ports(tx, row["id"])
     by_net: dict = {}
+    addresses = []
     for port in ports:
         if port["ip_address"]:
             by_net.setdefault(port["network_name"], []).append(port["ip_address"])
-    addresses = "; ".join(f"{net}={', '.join(ips)}" for net, ips in by_net.items())
-    flavor = row.get("flavor") or {}
-    image_txt = ""
+            addresses.append({"network": port["network_name"], "address": port["ip_address"],
+                              "version": ipaddress.ip_address(port["ip_address"]).version,
+                              "mac": port["mac_address"]})
+    booted = row.get("flavor") or {}
+    flavor = {"id": row.get("flavor_id"), "name": booted.get("name")}
+    flavor.update({k: booted[k] for k in ("vcpus", "ram", "disk", "ephemeral", "swap", "extra_specs") if k in booted})
+    image = None
     if row.get("image_id"):
         img = tx.one_or_none(select(tx.t.images.c.name).where(tx.t.images.c.id == row["image_id"]))
-        image_txt = f"{img['name'] if img else ''} ({row['image_id']})"
+        image = {"id": row["image_id"], "name": img["name"] if img else None}
     att = tx.t.attachments
-    volumes = tx.all(select(att.c.volume_id).where(att.c.server_id == row["id"], att.c.status == "attached"))
-    status = row["status"]
+    volumes = tx.all(select(att.c.volume_id).where(att.c.server_id == row["id"], att.c.status == "attached")
+                     .order_by(att.c.created_at, att.c.volume_id))
     rec = {
-        "OS-DCF:diskConfig": "MANUAL",
-        "OS-EXT-AZ:availability_zone": row.get("availability_zone") or "",
-        "OS-EXT-SRV-ATTR:host": row.get("host"),
-        "OS-EXT-SRV-ATTR:hypervisor_hostname": row.get("node"),
-        "OS-EXT-SRV-ATTR:instance_name": drv.instance_name(row["instance_number"]) if row.get("instance_number")
-        else "",
-        "OS-EXT-STS:power_state": drv.POWER_STATE_NAMES.get(row["power_state"], "NOSTATE"),
-        "OS-EXT-STS:task_state": row.get("task_state"),
-        "OS-EXT-STS:vm_state": row["vm_state"],
-        "OS-SRV-USG:launched_at": iso(row.get("launched_at")),
-        "OS-SRV-USG:terminated_at": iso(row.get("terminated_at")),
-        "accessIPv4": "",
-        "accessIPv6": "",
-        "addresses": addresses,
-        "config_drive": "True" if row.get("config_drive") else "",
-        "created": _created(row["created_at"]),
-        "flavor": f"{flavor.get('name', '')} ({row.get('flavor_id')})",
-        "hostId": host_id(row["project_id"], row.get("host")),
         "id": row["id"],
-        "image": image_txt,
-        "key_name": row.get("key_name"),
         "name": row["name"],
-        "progress": 0,
+        "status": row["status"],
+        "vm_state": row["vm_state"],
+        "task_state": row.get("task_state"),
+        "power_state": drv.POWER_STATE_NAMES.get(row["power_state"], "NOSTATE"),
         "project_id": row["project_id"],
-        "properties": _props_text(row.get("metadata") or {}),
-        "security_groups": "name='default'",
-        "status": status,
-        "updated": _created(row.get("updated_at") or row["created_at"]),
         "user_id": None,
-        "volumes_attached": "\n".join(f"id='{v['volume_id']}'" for v in volumes),
-        # Structured copies, handy in plays (the CLI fields above are text).
+        "host": row.get("host"),
+        "hypervisor_hostname": row.get("node"),
+        "instance_name": drv.instance_name(row["instance_number"]) if row.get("instance_number") else None,
+        "availability_zone": row.get("availability_zone") or None,
+        "host_id": host_id(row["project_id"], row.get("host")),
+        "addresses": addresses,
+        "flavor": flavor,
+        "image": image,
+        "key_name": row.get("key_name"),
         "metadata": dict(row.get("metadata") or {}),
+        "config_drive": bool(row.get("config_drive")),
+        "volumes_attached": [{"id": v["volume_id"]} for v in volumes],
+        "security_groups": [{"name": "default"}],
+        "disk_config": "MANUAL",
+        "access_ipv4": "",
+        "access_ipv6": "",
+        "progress": 0,
+        "created": _created(row["created_at"]),
+        "updated": _created(row.get("updated_at") or row["created_at"]),
+        "launched_at": iso(row.get("launched_at")),
+        "terminated_at": iso(row.get("terminated_at")),
+        # Handy in plays: the addresses by network, and the ports (Neutron's) with their ids.
         "networks": by_net,
         "ports": [{"id": p["id"], "network": p["network_name"], "network_id": p["network_id"],
                    "mac_address": p["mac_address"], "ip_address": p["ip_address"]} for p in ports],

@@ -56,7 +56,7 @@ from . import driver as drv
 from .drivers import Guest, Hypervisor
 from .hosts import hypervisor_for, libvirt_host
 from .images import image_record, require_image
-from .lookups import find_flavor, find_keypair, find_server_row, service_row
+from .lookups import find_keypair, find_server_row, service_row, usable_flavor
 from .server_record import server_record, set_server
 
 GiB = 1024 ** 3
@@ -191,7 +191,7 @@ class Servers:
         def diffable(rec):
             if not rec:
                 return {}
-            return {k: v for k, v in rec.items() if k not in ("updated", "OS-SRV-USG:launched_at")}
+            return {k: v for k, v in rec.items() if k not in ("updated", "launched_at")}
 
         return {"changed": changed, "server": after, "diff": {"before": diffable(before), "after": diffable(after)}}
 
@@ -200,7 +200,7 @@ class Servers:
         p = self.params
         with self.catalog.begin(dry_run=self.check_mode) as tx:
             if p.get("flavor") is not None:
-                flavor = find_flavor(tx, p["flavor"])
+                flavor = usable_flavor(tx, p["flavor"])
                 if flavor["id"] != row["flavor_id"]:
                     raise Conflict(f"Server {row['name']} has flavor {row['flavor_id']}; flavor cannot be changed "
                                    f"to {flavor['id']} ({IMMUTABLE_HINT}).")
@@ -264,7 +264,7 @@ class Servers:
             raise InvalidInput("flavor", f"is required to create server {name} (a flavor name or ID)")
         if p.get("image") is None:
             raise InvalidInput("image", f"is required to create server {name} (an image name or ID)")
-        flavor = find_flavor(tx, p["flavor"])
+        flavor = usable_flavor(tx, p["flavor"])
         image = require_image(tx, p["image"], project["id"])
         if flavor["ram"] < (image["min_ram"] or 0):
             raise InvalidInput("flavor", f"Flavor's memory is too small for requested image. Flavor {flavor['name']} "

@@ -119,6 +119,17 @@ class Swift:
             )
         return resp
 
+    def policies(self):
+        """The cluster's storage policies from GET /info (name, aliases, default), or None without /info."""
+        try:
+            root = self.store.get_endpoint().split("/v1/")[0]
+            resp = self.store.get(root + "/info", raise_exc=False)
+            if resp.status_code != 200:
+                return None
+            return resp.json().get("swift", {}).get("policies")
+        except Exception:  # /info is optional in Swift; the PUT still checks the name
+            return None
+
     def head(self, container=None, name=None):
         """Headers (lower-case keys), or None when the resource does not exist."""
         resp = self.request("HEAD", container, name, ok=(200, 204, 404))

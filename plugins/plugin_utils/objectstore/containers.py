@@ -40,6 +40,13 @@ class Container(Resource):
         account = account_of(self.swift)
         headers = self.swift.head(name)
         before = container_view(account, name, headers) if headers is not None else None
+        policy = self._policy(p.get("storage_policy")) if p["state"] == "present" else None
+        if policy and before is not None and (before["storage_policy"] or "").lower() != policy.lower():
+            raise ObjectStoreError(
+                f"storage_policy: container {name} already has storage policy {before['storage_policy']}; a "
+                "container's policy cannot change (HTTP 409). Leave storage_policy out, or delete the container "
+                "and create it again."
+            )
 
         if p["state"] == "absent":
             if before is None:
@@ -80,14 +87,34 @@ class Container(Resource):
             for acl in ("read_ACL", "write_ACL"):
                 if p.get(acl) is not None:
                     after[acl.lower()] = p[acl] or None
+            if before is None and policy:
+                after["storage_policy"] = policy
         else:
             if before is None:
                 create = {k: v for k, v in request.items() if not k.startswith("X-Remove-")}
+                if policy:
+                    create["X-Storage-Policy"] = policy
                 self.swift.request("PUT", name, headers=create)
             else:
                 self.swift.request("POST", name, headers=request)
             after = container_view(account, name, self.swift.head(name) or {})
         return {"changed": True, "container": after, "diff": {"before": before or {}, "after": after}}
+
+    def _policy(self, wanted: str | None) -> str | None:
+        """The policy's name as the cluster spells it (``wanted`` may be an alias), from GET /info."""
+        if wanted is None:
+            return None
+        if not isinstance(wanted, str) or not wanted.strip():
+            raise ObjectStoreError("storage_policy must be a policy name such as gold, or left out for the default.")
+        policies = self.swift.policies()
+        if policies is None:  # /info disabled: Swift itself checks the name on PUT
+            return wanted
+        for item in policies:
+            names = [item.get("name", "")] + [a.strip() for a in str(item.get("aliases") or "").split(",")]
+            if wanted.lower() in (n.lower() for n in names if n):
+                return item["name"]
+        known = ", ".join(item.get("name", "?") for item in policies)
+        raise ObjectStoreError(f"storage_policy: the cluster has no policy {wanted!r}; its policies are {known}.")
 
     def _delete(self, name: str, with_objects: bool) -> None:
         # Listings are eventually consistent: a just-deleted object may still be listed and a

@@ -22,20 +22,18 @@ from .resource import (
 
 
 def object_view(account: str, container: str, name: str, headers: dict) -> dict:
-    """The fields of ``openstack object show``."""
-    view = {
+    """An object as plain data; the cli_show filter (resource='object') prints ``openstack object show``."""
+    return {
         "account": account,
         "container": container,
         "object": name,
-        "content-length": int(headers.get("content-length", 0)),
-        "content-type": headers.get("content-type"),
+        "content_length": int(headers.get("content-length", 0)),
+        "content_type": headers.get("content-type"),
         "etag": (headers.get("etag") or "").strip('"'),
-        "last-modified": headers.get("last-modified"),
+        "last_modified": headers.get("last-modified"),
         "properties": metadata_of(headers, "object"),
+        "static_large_object": headers.get("x-static-large-object", "").lower() == "true",
     }
-    if headers.get("x-static-large-object", "").lower() == "true":
-        view["x-static-large-object"] = True
-    return view
 
 
 class _Digest:
@@ -156,7 +154,7 @@ class Object(Resource):
         if before is None:
             return {"changed": False, "object": None, "diff": {"before": {}, "after": {}}}
         if not self.check_mode:
-            query = {"multipart-manifest": "delete"} if before.get("x-static-large-object") else None
+            query = {"multipart-manifest": "delete"} if before.get("static_large_object") else None
             self.swift.request("DELETE", self.container, self.name, ok=(200, 204, 404), query=query)
         return {"changed": True, "object": None, "diff": {"before": before, "after": {}}}
 
@@ -197,15 +195,15 @@ class Object(Resource):
             same = (
                 before is not None
                 and before["etag"] == etag
-                and before["content-length"] == digest.size
-                and bool(before.get("x-static-large-object")) == segmented
+                and before["content_length"] == digest.size
+                and bool(before.get("static_large_object")) == segmented
             )
             if not same:
                 upload = (source, digest, segmented, etag)
 
         meta_changed = before is not None and want_meta != current_meta
         type_changed = (
-            before is not None and content_type is not None and content_type != before["content-type"]
+            before is not None and content_type is not None and content_type != before["content_type"]
         )
         if before is not None and upload is None and not meta_changed and not type_changed:
             return {"changed": False, "object": before, "diff": {"before": before, "after": before}}
@@ -214,14 +212,15 @@ class Object(Resource):
             after = dict(before or object_view(self.account, self.container, self.name, {}))
             after["properties"] = want_meta
             if content_type:
-                after["content-type"] = content_type
+                after["content_type"] = content_type
             if upload:
-                after["etag"], after["content-length"] = upload[3], upload[1].size
+                after["etag"], after["content_length"] = upload[3], upload[1].size
+                after["static_large_object"] = bool(upload[2])
             return {"changed": True, "object": after, "diff": {"before": before or {}, "after": after}}
 
         meta_headers = {f"X-Object-Meta-{k}": v for k, v in want_meta.items()}
         if upload is not None:
-            old_segments = self._segments_of(before) if before and before.get("x-static-large-object") else []
+            old_segments = self._segments_of(before) if before and before.get("static_large_object") else []
             if upload[2]:
                 new_segments = self._put_slo(upload, meta_headers, content_type)
             else:
@@ -335,7 +334,7 @@ class Object(Resource):
             raise ObjectStoreError(f"Object {self.container}/{self.name} not found (HTTP 404).")
         if os.path.isdir(dest):
             raise ObjectStoreError(f"dest: {dest} is a directory; give the path of the file to write.")
-        sizes = [s["bytes"] for s in self._manifest()] if before.get("x-static-large-object") else None
+        sizes = [s["bytes"] for s in self._manifest()] if before.get("static_large_object") else None
         if os.path.isfile(dest):
             local = _digest_file_by_sizes(dest, sizes) if sizes else _digest_file(dest).md5
             if local == before["etag"]:
@@ -364,7 +363,7 @@ class Object(Resource):
                     out.write(block)
             digest.finish()
             got = _digest_file_by_sizes(tmp, sizes) if sizes else digest.md5
-            if got != before["etag"] or digest.size != before["content-length"]:
+            if got != before["etag"] or digest.size != before["content_length"]:
                 raise ObjectStoreError(
                     f"Download of {self.container}/{self.name} was corrupted in transit: ETag {before['etag']}, received {got} ({digest.size} bytes)."
                 )

@@ -15,6 +15,8 @@ import uuid
 
 import pytest
 
+from tests.helpers.playbook import run as run_playbook
+
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT / "tests"))
 PLAYBOOKS = pathlib.Path(__file__).parent / "playbooks"
@@ -129,7 +131,7 @@ def swift(tmp_path_factory):
 
 
 class Play:
-    """ansible-playbook on step.yml with the json callback; returns the step's result."""
+    """step.yml through tests/helpers/playbook.py; the run, with the step's result."""
 
     def __init__(self, workdir, extravars):
         self.workdir = pathlib.Path(workdir)
@@ -141,23 +143,11 @@ class Play:
         extra = dict(self.extravars, step=step, margs=margs)
         if catalog:
             extra["ministack_catalog"] = catalog
-        vars_file = self.workdir / f"vars-{self.count}.json"
-        vars_file.write_text(json.dumps(extra))
-        argv = [str(ROOT / ".venv" / "bin" / "ansible-playbook"), str(PLAYBOOKS / "step.yml"), "-e", f"@{vars_file}"]
-        argv += ["--check"] if check else []
-        argv += ["--diff"] if diff else []
-        env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_STDOUT_CALLBACK": "json",
-               "ANSIBLE_NOCOLOR": "1"}
-        proc = subprocess.run(argv, capture_output=True, text=True, env=env, cwd=str(ROOT), timeout=900)
-        try:
-            data = json.loads(proc.stdout[proc.stdout.index("{"):])
-        except ValueError:
-            data = {"plays": []}
-        results = [t["hosts"]["localhost"] for p in data.get("plays", []) for t in p.get("tasks", [])
-                   if "localhost" in t.get("hosts", {})]
-        proc.result = results[-1] if results else {"msg": proc.stdout[-3000:] + proc.stderr[-3000:]}
-        proc.ok = proc.returncode == 0 and not proc.result.get("failed")
-        return proc
+        run = run_playbook(PLAYBOOKS / "step.yml", workdir=self.workdir, extravars=extra, check=check, diff=diff)
+        results = run.ordered()
+        run.result = results[-1] if results else {"msg": run.stdout[-3000:]}
+        run.ok = run.returncode == 0 and not run.result.get("failed")
+        return run
 
 
 @pytest.fixture

@@ -81,8 +81,8 @@ def test_backup_restore_lifecycle(cloud):
     assert sha256_of(cloud.directory / f"volume-{into.result['volume']['id']}") == state1
 
     listed = cloud("volume_backup_info")
-    assert [r["Name"] for r in listed.result["table"]] == ["b1", "b2"]
-    assert set(listed.result["table"][0]) == {"ID", "Name", "Description", "Status", "Size", "Incremental"}
+    assert [r["name"] for r in listed.result["backups"]] == ["b1", "b2"]
+    assert "table" not in listed.result, "CLI tables are the cli_table filter's job"
 
     # export, then import into another catalog with its own block host, and restore there
     exported = cloud("volume_backup_record", backup="b1")
@@ -120,8 +120,8 @@ def test_backup_restore_lifecycle(cloud):
 def test_quotas_services_and_wait_false(cloud):
     c = cloud.container
     assert cloud("volume", name="q1", size=1).ok
-    services = cloud("volume_service_info").result["table"]
-    assert {"Binary": "cinder-backup", "Host": "localhost"} in [{k: r[k] for k in ("Binary", "Host")}
+    services = cloud("volume_service_info").result["backup_services"]
+    assert {"binary": "cinder-backup", "host": "localhost"} in [{k: r[k] for k in ("binary", "host")}
                                                                 for r in services]
     started = cloud("volume_backup", name="w1", volume="q1", container=c, wait=False)
     assert started.ok and started.result["backup"]["status"] == "creating"

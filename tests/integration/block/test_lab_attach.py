@@ -129,7 +129,7 @@ def test_block_host_from_inventory_and_attach_to_a_lab_compute_host(lab_hosts, t
         services = _task(proc, "Services")["services"]
         assert [s["host"] for s in services] == ["h2@file"] and services[0]["state"] == "up"
         server = _task(proc, "Create")["server"]
-        assert server["OS-EXT-SRV-ATTR:host"] == "h1" and server["status"] == "ACTIVE"
+        assert server["host"] == "h1" and server["status"] == "ACTIVE"
         volume = _task(proc, "Volume")["volume"]
         assert volume["host"] == "h2@file#file" or volume["host"].startswith("h2@file")
         attached = _task(proc, "Attach")

@@ -108,7 +108,7 @@ def test_volume_from_image_has_the_image_bytes(play):
     made = play("e2e_step.yml", step="volume_image", volume="boot1")
     assert made.returncode == 0, made.stdout[-2000:]
     vol = made.result["volume"]
-    assert vol["bootable"] == "true" and vol["size"] == 1 and vol["image_id"]
+    assert vol["bootable"] is True and vol["size"] == 1 and vol["image_id"]
     path = play.directory / f"volume-{vol['id']}"
     same = subprocess.run(["qemu-img", "compare", "-f", "raw", "-F", "qcow2", str(path), str(image)],
                           capture_output=True, text=True)

@@ -6,42 +6,37 @@ catalog); each test module shares that catalog. Guests are booted one at a time.
 
 from __future__ import annotations
 
-import json
-import os
 import pathlib
 import subprocess
-import sys
-import uuid
 
 import pytest
 
+from tests.helpers import playbook
+
 ROOT = pathlib.Path(__file__).resolve().parents[3]
-ANSIBLE_PLAYBOOK = pathlib.Path(sys.executable).parent / "ansible-playbook"
 
 
 class PlayResult:
-    def __init__(self, proc, output):
-        self.proc = proc
-        self.output = output
-        self.rc = proc.returncode
+    """A run (tests/helpers/playbook.py) with the views these tests use."""
+
+    def __init__(self, run):
+        self.run = run
+        self.output = run.as_json()
+        self.rc = run.rc
 
     @property
     def stats(self) -> dict:
-        return self.output["stats"]["localhost"]
+        return self.run.host_stats()
 
     @property
     def changed(self) -> int:
         return self.stats["changed"]
 
     def task(self, name: str) -> dict:
-        for play in self.output["plays"]:
-            for task in play["tasks"]:
-                if task["task"]["name"] == name:
-                    return task["hosts"]["localhost"]
-        raise KeyError(name)
+        return self.run.task(name)
 
     def explain(self) -> str:
-        return self.proc.stdout[-4000:] + self.proc.stderr[-2000:]
+        return self.run.explain()
 
 
 class Cloud:
@@ -57,22 +52,9 @@ class Cloud:
              timeout=900) -> PlayResult:
         book = [{"name": "compute test", "hosts": "localhost", "gather_facts": gather_facts,
                  "vars": {**self.vars, **(extra_vars or {})}, "roles": roles or [], "tasks": tasks or []}]
-        path = self.workdir / f"play-{uuid.uuid4().hex[:8]}.yml"
-        path.write_text(json.dumps(book))
-        env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
-                   ANSIBLE_NOCOLOR="1", ANSIBLE_LOCALHOST_WARNING="0")
-        cmd = [str(ANSIBLE_PLAYBOOK), "-i", str(ROOT / "inventories" / "local" / "hosts.yml"), str(path)]
-        if check:
-            cmd.append("--check")
-        if diff:
-            cmd.append("--diff")
-        proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False)
-        try:
-            output = json.loads(proc.stdout)
-        except json.JSONDecodeError:
-            raise AssertionError(f"ansible-playbook gave no JSON (rc {proc.returncode}): "
-                                 f"{proc.stdout[-3000:]}{proc.stderr[-3000:]}") from None
-        return PlayResult(proc, output)
+        run = playbook.run(book, workdir=self.workdir, inventory=ROOT / "inventories" / "local" / "hosts.yml",
+                           check=check, diff=diff, timeout=timeout)
+        return PlayResult(run)
 
     def open_catalog(self):
         from ansible_collections.ministack.cloud.plugins.plugin_utils.catalog import open_catalog

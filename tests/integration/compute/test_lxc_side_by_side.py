@@ -129,12 +129,12 @@ def test_lxc_and_qemu_servers_side_by_side(tmp_path):
         assert nowhere.get("failed") and "No valid host was found" in nowhere["msg"], nowhere
         assert "ImagePropertiesFilter removed localhost-lxc" in nowhere["msg"], nowhere["msg"]
         ctr_rec, vm_rec = run.tasks["Create container"]["server"], run.tasks["Create VM"]["server"]
-        assert ctr_rec["OS-EXT-SRV-ATTR:host"] == "localhost-lxc" and ctr_rec["status"] == "ACTIVE"
-        assert vm_rec["OS-EXT-SRV-ATTR:host"] == "localhost" and vm_rec["status"] == "ACTIVE"
+        assert ctr_rec["host"] == "localhost-lxc" and ctr_rec["status"] == "ACTIVE"
+        assert vm_rec["host"] == "localhost" and vm_rec["status"] == "ACTIVE"
         # What the container's pty printed, captured to its log on the host.
         assert "container up (LXC)" in run.tasks["Container console"]["console_log"]
         # cgroup limits from the flavor: 192 MiB, 2 vCPUs of CPU bandwidth.
-        instance = ctr_rec["OS-EXT-SRV-ATTR:instance_name"]
+        instance = ctr_rec["instance_name"]
         mem = glob.glob(f"/sys/fs/cgroup/memory/machine/lxc-*-{instance}.libvirt-lxc/memory.limit_in_bytes") or \
             glob.glob(f"/sys/fs/cgroup/machine.slice/*{instance}*/memory.max")
         assert mem and int(pathlib.Path(mem[0]).read_text()) == 192 * 1024 * 1024

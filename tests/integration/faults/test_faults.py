@@ -158,6 +158,7 @@ RACES = [
     ("server_group", {"name": "race-grp", "policy": "anti-affinity"}, "server_groups"),
     ("aggregate", {"name": "race-agg"}, "aggregates"),
     ("image", {"name": "race-img", "filename": "{blank}"}, "images"),
+    ("server_image", {"name": "race-snap", "server": "race-snap-srv"}, "images"),
 ]
 
 
@@ -166,6 +167,9 @@ def test_simultaneous_creates_of_one_name_make_one(world, tmp_path):
     run fails (the server's flavor fits no host: no guest is built, the race is on the record)."""
     made = call("flavor", {"name": "mx.race", "ram": 8192, "vcpus": 1, "disk": 1}, world.tv)
     assert not made.get("failed"), made
+    made = call("server", {"name": "race-snap-srv", "image": "mx-img", "flavor": "mx.nano", "network": "mx-net",
+                           "wait": False}, world.tv)
+    assert made["server"]["status"] == "ACTIVE", made.get("msg")
     tasks = [(module, {k: (world.subst.get(v, v) if isinstance(v, str) else v) for k, v in args.items()})
              for module, args, _table in RACES]
     results = race(tasks, world.tv, str(tmp_path), processes=2)

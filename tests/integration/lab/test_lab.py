@@ -14,10 +14,9 @@ import re
 import subprocess
 import time
 
-import ansible_runner
 import pytest
 
-from tests.helpers import guest
+from tests.helpers import guest, playbook
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 LAB = ROOT / "lab" / "lab"
@@ -54,17 +53,13 @@ def lab_container_ids() -> dict[str, str]:
 
 def probe_hosts(tmp_path: pathlib.Path) -> dict[str, dict[str, dict]]:
     """Run playbooks/probe_hosts.yml through the written inventory: results by host, then task."""
-    runner = ansible_runner.run(
-        private_data_dir=str(tmp_path), inventory=str(INVENTORY),
-        playbook=str(pathlib.Path(__file__).parent / "playbooks" / "probe_hosts.yml"),
-        quiet=True, envvars={"ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "PATH": ENV["PATH"]},
-    )
+    run = playbook.run(pathlib.Path(__file__).parent / "playbooks" / "probe_hosts.yml", workdir=tmp_path,
+                       inventory=INVENTORY, envvars={"PATH": ENV["PATH"]})
     results: dict[str, dict[str, dict]] = {}
-    for event in runner.events:
-        if event.get("event") in ("runner_on_ok", "runner_on_failed", "runner_on_unreachable"):
-            data = event["event_data"]
-            results.setdefault(data["host"], {})[data["task"]] = {"event": event["event"], **data["res"]}
-    assert runner.rc == 0, f"probe_hosts.yml failed: {runner.status}, {results}"
+    for task, host, ended, res in run.tasks:
+        if ended != "skipped":
+            results.setdefault(host, {})[task] = {"event": f"runner_on_{ended}", **res}
+    assert run.rc == 0, f"probe_hosts.yml failed: {run.status}, {results}"
     return results
 
 

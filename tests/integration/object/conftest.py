@@ -2,8 +2,11 @@
 
 The cluster is the product under test: ministack.cloud.object_host and object_proxy install
 Swift 2.38.3 from PyPI, build the rings with ministack.cloud.object_ring and start the
-services. Its devices are four directories on a tmpfs (which keeps the 64 KiB user xattrs
-Swift needs; the machine's ext4 does not).
+services. Its devices are eight directories on a tmpfs (which keeps the 64 KiB user xattrs
+Swift needs; the machine's ext4 does not). It has the storage policies of Swift's own all-in-one
+(gold: 3 replicas, default; silver: 2 replicas; ec42: erasure coding 4+2, six fragments) and the
+middlewares Swift's functional suite looks for (domain_remap for example.net, etag-quoter,
+allow_open_expired, s3api with S3 ACLs).
 """
 
 from __future__ import annotations
@@ -13,9 +16,10 @@ import pathlib
 import subprocess
 import time
 import urllib.request
-import uuid
 
 import pytest
+
+from tests.helpers import playbook
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 PLAYBOOKS = pathlib.Path(__file__).resolve().parent / "playbooks"
@@ -27,47 +31,34 @@ AUTH_URL = PROXY + "/auth/v1.0"
 ACCOUNTS = [
     {"account": "admin", "user": "admin", "password": "admin-secret", "roles": [".admin", ".reseller_admin"]},
     {"account": "test", "user": "tester", "password": "testing", "roles": [".admin"]},
+    {"account": "test", "user": "tester2", "password": "testing2", "roles": [".admin"]},
     {"account": "test", "user": "tester3", "password": "testing3", "roles": []},
     {"account": "test2", "user": "tester2", "password": "testing2", "roles": [".admin"]},
     {"account": "test5", "user": "tester5", "password": "testing5", "roles": ["service"]},
     {"account": "test", "user": "tester6", "password": "testing6", "roles": [".reseller_admin"]},
 ]
+POLICIES = [
+    {"name": "gold", "index": 0, "default": True, "aliases": ["yellow", "orange"]},
+    {"name": "silver", "index": 1, "replicas": 2},
+    {"name": "ec42", "index": 2, "type": "erasure_coding", "ec_num_data_fragments": 4, "ec_num_parity_fragments": 2},
+]
+STORAGE_DOMAIN = "example.net"
+# What Swift's functional suite expects of the proxy (as its in-process cluster has it).
+FUNCTIONAL_PROXY_VARS = {
+    "object_proxy_allow_account_management": True,
+    "object_proxy_allow_open_expired": True,
+    "object_proxy_domain_remap": True,
+    "object_proxy_storage_domain": [STORAGE_DOMAIN],
+    "object_proxy_s3_acl": True,
+}
 
 
-class Run:
-    """One ansible-runner run: stats, stdout and each task's result by name."""
-
-    def __init__(self, runner):
-        self.rc = runner.rc
-        self.stats = runner.stats or {}
-        self.results: dict[str, list[dict]] = {}
-        self.failures: dict[str, list[dict]] = {}
-        for event in runner.events:
-            data = event.get("event_data", {})
-            kind = event.get("event")
-            if kind in ("runner_on_ok", "runner_on_failed"):
-                target = self.failures if kind == "runner_on_failed" else self.results
-                if kind == "runner_on_failed" and data.get("ignore_errors"):
-                    continue
-                target.setdefault(data.get("task"), []).append(data.get("res", {}))
-        self.stdout = runner.stdout.read()
-
-    def changed(self) -> int:
-        return sum(self.stats.get("changed", {}).values())
-
-    def failed(self) -> int:
-        return sum(self.stats.get("failures", {}).values())
-
-    def result(self, task: str) -> dict:
-        return self.results[task][0]
-
-    def changed_tasks(self) -> list[str]:
-        return [name for name, results in self.results.items() if any(r.get("changed") for r in results)]
+Run = playbook.Run
 
 
 def run_playbook(
     workdir: pathlib.Path,
-    playbook: str,
+    playbook_name: str,
     *,
     inventory=None,
     extravars=None,
@@ -75,27 +66,9 @@ def run_playbook(
     diff=False,
     timeout=900,
 ) -> Run:
-    import ansible_runner
-
-    cmdline = [flag for flag, on in (("--check", check), ("--diff", diff)) if on]
-    private = workdir / f"runner-{uuid.uuid4().hex[:8]}"
-    private.mkdir(parents=True)
-    kwargs = {"inventory": str(inventory)} if inventory else {}
-    runner = ansible_runner.run(
-        private_data_dir=str(private),
-        playbook=str(PLAYBOOKS / playbook) if not os.path.isabs(playbook) else playbook,
-        extravars=extravars or {},
-        cmdline=" ".join(cmdline) or None,
-        envvars={
-            "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
-            "ANSIBLE_COLLECTIONS_PATH": f"{ROOT / 'collections'}:{ROOT / '.cache' / 'collections'}",
-            "ANSIBLE_NOCOLOR": "1",
-        },
-        quiet=True,
-        timeout=timeout,
-        **kwargs,
-    )
-    return Run(runner)
+    path = PLAYBOOKS / playbook_name if not os.path.isabs(playbook_name) else playbook_name
+    return playbook.run(path, workdir=workdir, inventory=inventory, extravars=extravars, check=check, diff=diff,
+                        timeout=timeout)
 
 
 def aio_inventory(
@@ -114,10 +87,13 @@ def aio_inventory(
             "vars": {
                 "object_cluster_dir": str(cluster_dir),
                 "object_host_devices_root": devices_root,
-                "object_host_devices": [{"name": f"d{i}"} for i in range(1, 5)],
-                # Fast passes so that the auditor and replicator tests finish in seconds.
+                "object_host_devices": [{"name": f"d{i}"} for i in range(1, 9)],
+                "object_storage_policies": POLICIES,
+                # Fast passes so that the auditor, replicator and expirer tests finish in seconds.
                 "object_host_replicator_interval": 5,
                 "object_host_auditor_interval": 5,
+                "object_host_expirer_interval": 5,
+                **FUNCTIONAL_PROXY_VARS,
                 "object_proxy_reseller_prefixes": ["AUTH", "SERVICE"],
                 "object_proxy_require_groups": {"SERVICE": "service"},
                 "object_proxy_accounts": ACCOUNTS,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pathlib
 
-from .conftest import ACCOUNTS
+from .conftest import ACCOUNTS, FUNCTIONAL_PROXY_VARS, POLICIES
 
 
 def object_lab_inventory(
@@ -18,7 +18,9 @@ def object_lab_inventory(
     for zone, host in enumerate(object_hosts, start=1):
         children["object"]["hosts"][host] = {
             "object_host_zone": zone,
-            "object_host_devices": [{"name": "d1"}, {"name": "d2"}],
+            # Three devices per host: the ec42 policy's six fragments take two per host, and with a
+            # host down the other six devices still give every fragment a place (handoffs).
+            "object_host_devices": [{"name": "d1"}, {"name": "d2"}, {"name": "d3"}],
         }
     children["object_proxy"] = {"hosts": {proxy: {}}}
     inv["all"]["vars"].update(
@@ -26,6 +28,9 @@ def object_lab_inventory(
             "object_cluster_dir": str(cluster_dir),
             "object_host_replicator_interval": 5,
             "object_host_auditor_interval": 5,
+            "object_storage_policies": POLICIES,
+            "object_host_expirer_interval": 5,
+            **FUNCTIONAL_PROXY_VARS,
             "object_proxy_accounts": ACCOUNTS,
             "object_proxy_reseller_prefixes": ["AUTH", "SERVICE"],
             "object_proxy_require_groups": {"SERVICE": "service"},

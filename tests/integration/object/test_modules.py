@@ -138,7 +138,7 @@ def test_replacing_a_segmented_object_removes_its_old_segments(swift_aio, tmp_pa
     _, res = _one(
         tmp_path, "object", {"container": "slo", "name": "f", "filename": str(two), "segment_size": "1M"}
     )
-    assert res["changed"] and res["object"]["content-length"] == two.stat().st_size
+    assert res["changed"] and res["object"]["content_length"] == two.stat().st_size
     assert len(conn.get_container("slo_segments")[1]) == 4
     assert conn.get_object("slo", "f")[1] == two.read_bytes()
     _, res = _one(tmp_path, "object", {"container": "slo", "name": "f", "state": "absent"})

@@ -1,36 +1,20 @@
-"""ministack.cloud.select_hosts through ansible-playbook (subprocess, JSON callback)."""
+"""ministack.cloud.select_hosts through ansible-playbook (tests/helpers/playbook.py)."""
 
 from __future__ import annotations
 
-import json
-import os
 import pathlib
-import subprocess
-import sys
 
 import pytest
 
-ROOT = pathlib.Path(__file__).resolve().parents[3]
+from tests.helpers import playbook
+from tests.helpers.playbook import task_result
+
 PLAYBOOKS = pathlib.Path(__file__).resolve().parent / "playbooks"
 
 
 def run_playbook(name, *extra):
-    env = dict(os.environ)
-    env.update(ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK="json", ANSIBLE_NOCOLOR="1",
-               ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_INVENTORY_UNPARSED_WARNING="0")
-    binary = pathlib.Path(sys.executable).parent / "ansible-playbook"
-    proc = subprocess.run(
-        [str(binary), "-i", "localhost,", "-c", "local", str(PLAYBOOKS / name), *extra],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
-    return proc, json.loads(proc.stdout)
-
-
-def task_result(output, task_name):
-    for play in output["plays"]:
-        for task in play["tasks"]:
-            if task["task"]["name"] == task_name:
-                return task["hosts"]["localhost"]
-    raise KeyError(task_name)
+    run = playbook.on_localhost(PLAYBOOKS / name, *extra)
+    return run, run.as_json()
 
 
 @pytest.fixture(scope="module")

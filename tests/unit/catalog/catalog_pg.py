@@ -10,6 +10,8 @@ import shutil
 import subprocess
 import uuid
 
+import pytest
+
 ROLE = "ministack_test"
 PASSWORD = "ministack_test_pw"
 HOST = "127.0.0.1"
@@ -58,3 +60,24 @@ def drop_database(name: str) -> None:
     # new database, and the test role may not ("must be a member of the role whose process is
     # being terminated"): that made the teardown fail now and then.
     _psql_as_postgres(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+# The catalog fixtures both catalog conftests (unit and integration) import.
+@pytest.fixture
+def sqlite_url(tmp_path):
+    return f"sqlite:///{tmp_path}/catalog.db"
+
+
+@pytest.fixture
+def postgres_url():
+    if not server_available():
+        pytest.fail("PostgreSQL is not running: start it with scripts/daemons.sh start")
+    url, name = create_database()
+    yield url
+    drop_database(name)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def catalog_url(request):
+    """The same test on both backends."""
+    return request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "postgres_url")

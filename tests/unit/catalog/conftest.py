@@ -8,31 +8,11 @@ import sys
 import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import catalog_pg
+from catalog_pg import catalog_url, postgres_url, sqlite_url  # noqa: F401  (fixtures)
 
 
 @pytest.fixture
-def sqlite_url(tmp_path):
-    return f"sqlite:///{tmp_path}/catalog.db"
-
-
-@pytest.fixture
-def postgres_url():
-    if not catalog_pg.server_available():
-        pytest.fail("PostgreSQL is not running: start it with scripts/daemons.sh start")
-    url, name = catalog_pg.create_database()
-    yield url
-    catalog_pg.drop_database(name)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def catalog_url(request):
-    """The same test on both backends."""
-    return request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "postgres_url")
-
-
-@pytest.fixture
-def catalog(catalog_url):
+def catalog(catalog_url):  # noqa: F811 (the fixture imported above)
     from ansible_collections.ministack.cloud.plugins.plugin_utils.catalog import open_catalog
 
     opened = open_catalog(catalog_url)

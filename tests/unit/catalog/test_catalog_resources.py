@@ -29,11 +29,11 @@ from ansible_collections.ministack.cloud.plugins.plugin_utils.catalog.resources.
     Flavor,
     FlavorInfo,
 )
-from ansible_collections.ministack.cloud.plugins.plugin_utils.catalog.resources.keypairs import Keypair
 from ansible_collections.ministack.cloud.plugins.plugin_utils.catalog.resources.quotas import Quota, QuotaInfo
 from ansible_collections.ministack.cloud.plugins.plugin_utils.catalog.resources.server_groups import (
     ServerGroup,
 )
+from ansible_collections.ministack.cloud.plugins.plugin_utils.compute.keypairs import Keypair
 from sqlalchemy import insert, select
 
 

@@ -102,3 +102,43 @@ def test_compute_and_block_share_one_libvirt_connection():
     assert attacher.conn is qemu.conn is virtconn.connect("test:///default")
     qemu.ping()
     assert qemu.instance_name_free("no-such-domain", "x")
+
+
+def test_a_busy_hosts_ssh_channel_refusal_is_retried_but_a_host_key_problem_is_not(monkeypatch):
+    import libvirt
+
+    errors = ["SSH transport error: failed to open ssh channel: Unexpected error",
+              "authentication failed: !!! SSH HOST KEY VERIFICATION FAILED !!!: Identity of host '10.0.0.5:22' "
+              "differs from stored identity. The key is stored in '/inv/known_hosts'.",
+              "SSH transport error: No user interaction callback provided: Can't verify the session host key"]
+    assert [virtconn.transient(e) for e in errors] == [True, False, False]
+    calls = []
+
+    class Error(libvirt.libvirtError):
+        def __init__(self, text):
+            super().__init__(text)
+            self.text = text
+
+        def get_error_message(self):
+            return self.text
+
+    def flaky(uri):
+        calls.append(uri)
+        if len(calls) == 1:
+            raise Error(errors[0])
+        return "conn"
+
+    monkeypatch.setattr(virtconn.libvirt, "open", flaky)
+    monkeypatch.setattr(virtconn.time, "sleep", lambda s: None)
+    monkeypatch.setattr(virtconn, "_connections", {})
+    assert virtconn.connect("qemu+libssh2://root@h/system") == "conn" and len(calls) == 2
+
+    def refused(uri):
+        calls.append(uri)
+        raise Error(errors[1])
+
+    calls.clear()
+    monkeypatch.setattr(virtconn.libvirt, "open", refused)
+    with pytest.raises(virtconn.ConnectError, match="known_hosts"):
+        virtconn.connect("qemu+libssh2://root@h2/system")
+    assert len(calls) == 1

@@ -13,6 +13,7 @@ try:
 except ImportError:  # reported once, by open_catalog(): SQLAlchemy is in requirements.txt
     pass
 
+from .. import lookup
 from ..errors import Conflict, InvalidInput
 from ..resource import Resource, iso, require_float, require_int, require_name, string_dict
 
@@ -45,10 +46,7 @@ def flavor_record(tx, row: dict) -> dict:
 
 def find_flavor(tx, name_or_id: str) -> dict | None:
     """The flavor with this id, else with this name (as `openstack server create --flavor`)."""
-    f = tx.t.flavors
-    row = tx.one_or_none(select(f).where(f.c.id == str(name_or_id)))
-    if row is None:
-        row = tx.one_or_none(select(f).where(f.c.name == str(name_or_id)))
+    row = lookup.find(tx, tx.t.flavors, name_or_id, "flavor")
     return flavor_record(tx, row) if row else None
 
 

@@ -22,11 +22,11 @@ def test_the_file_backend_directory(host):
 
 def test_the_volume_service_is_registered_and_up():
     result = run_module("volume_service_info")
-    assert len(result["table"]) == 1
-    row = result["table"][0]
-    assert row["Binary"] == "cinder-volume"
-    assert row["Host"] == os.environ["MINISTACK_MOLECULE_NAME"] + "@file"
-    assert row["State"] == "up"
+    assert len(result["services"]) == 1
+    row = result["services"][0]
+    assert row["binary"] == "cinder-volume"
+    assert row["host"] == os.environ["MINISTACK_MOLECULE_NAME"] + "@file"
+    assert row["state"] == "up"
     assert result["services"][0]["total_capacity_gb"] == 10.0
 
 

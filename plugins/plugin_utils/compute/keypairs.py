@@ -1,7 +1,8 @@
 # Copyright: ministack developers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Keypairs: public keys only. A generated private key is handed back once, on creation
-(and optionally written to a file, mode 0600); the catalog never stores it."""
+"""Keypairs (Nova's os-keypairs): the catalog keeps public keys only. Key generation and the
+file work live here, in compute, not in the catalog: a generated private key is handed back
+once, on creation (and optionally written to a file, mode 0600); the catalog never stores it."""
 
 from __future__ import annotations
 
@@ -15,10 +16,10 @@ try:
 except ImportError:  # reported once, by open_catalog(): SQLAlchemy is in requirements.txt
     pass
 
-from ..errors import Conflict, InvalidInput
-from ..projects import find_project
-from ..quotas import check as check_quota
-from ..resource import Resource, iso, require_name
+from ..catalog.errors import Conflict, InvalidInput
+from ..catalog.projects import find_project
+from ..catalog.quotas import check as check_quota
+from ..catalog.resource import Resource, iso, require_name
 
 KEY_TYPES = ("ssh", "x509")
 
