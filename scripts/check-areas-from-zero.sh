@@ -35,7 +35,7 @@ for area in "${AREAS[@]}"; do
     echo "$area: the reset failed (see $log)"; failed+=("$area"); continue
   fi
   ./scripts/daemons.sh >>"$log" 2>&1
-  python -m pytest "tests/integration/$area" -q -p no:cacheprovider >>"$log" 2>&1
+  python -m pytest "tests/integration/$area" -q -p no:cacheprovider --durations=20 --durations-min=10 >>"$log" 2>&1
   rc=$?
   summary=$(grep -E '^[0-9]+ (passed|failed|error)|^=+ .*(passed|failed|error|skipped|deselected).* =+$' "$log" | tail -1)
   echo "$area: rc=$rc, $(( $(date +%s) - start )) s, $summary"

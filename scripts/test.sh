@@ -32,7 +32,8 @@ step "pytest"
 export MINISTACK_RESET_TESTS=1
 # pytest exits 5 when it collected nothing: that is a failure here, never a pass.
 set +e
-python -m pytest tests "$@"
+# the slowest tests, so that the budget (docs/testing.md) can be checked from the CI log
+python -m pytest tests --durations=25 --durations-min=15 "$@"
 rc=$?
 set -e
 if [ "$rc" -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi

@@ -15,7 +15,7 @@ import pytest
 
 LIBRARY = pathlib.Path(__file__).resolve().parents[2] / "plugins" / "plugin_utils"
 BOTTOM = ("catalog", "scheduler", "ring")
-ALLOWED = (*BOTTOM, "errors", "testpoints")  # the one error root; the fault tests' stop points (os, time)
+ALLOWED = (*BOTTOM, "errors", "testpoints", "processes")  # the one error root; the fault tests' stop points; /proc facts
 PREFIX = "ansible_collections.ministack.cloud.plugins.plugin_utils"
 DRIVER_LIBRARIES = ("libvirt", "libvirt_qemu", "libvirt_lxc", "openstack", "swiftclient")
 

@@ -34,6 +34,7 @@ from ..block.errors import BlockError
 from ..catalog import lookup, tasks
 from ..catalog.errors import CatalogError, InvalidInput, NotFound
 from ..catalog.resource import iso
+from ..processes import started_at
 from . import fmt, hostjob
 
 TEMP_SNAPSHOT = "backup-snapshot-{}"  # the temporary snapshot of an in-use volume (force)
@@ -56,7 +57,7 @@ def begin_task(tx, backup_id, action, abandon, ttl, owner_pid=None) -> str:
     task_id = tasks.begin(tx, KIND, backup_id, action, abandon, ttl)
     if owner_pid is not None:
         tx.execute(update(tx.t.tasks).where(tx.t.tasks.c.id == task_id).values(
-            owner_pid=owner_pid, owner_started=tasks.process_started(owner_pid)))
+            owner_pid=owner_pid, owner_started=started_at(owner_pid)))
     return task_id
 
 

@@ -26,40 +26,14 @@ try:  # ansible-test's import sanity loads plugin_utils without SQLAlchemy; Cata
 except ImportError:
     pass
 
+from ..processes import started_at
+
 DEFAULT_TTL_S = 3600
-
-
-def _boot_time() -> float | None:
-    try:
-        with open("/proc/stat", encoding="ascii") as handle:
-            for line in handle:
-                if line.startswith("btime "):
-                    return float(line.split()[1])
-    except OSError:
-        return None
-    return None
-
-
-def process_started(pid: int) -> float | None:
-    """When a process started (seconds since the epoch), or None if it does not exist (or is a
-    zombie).
-    Linux only; elsewhere None for every pid, and only the expiry settles tasks."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as handle:
-            fields = handle.read().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return None
-    if fields[0] in ("Z", "X"):  # killed, not yet reaped: gone all the same
-        return None
-    boot = _boot_time()
-    if boot is None:
-        return None
-    return round(boot + int(fields[19]) / os.sysconf("SC_CLK_TCK"), 2)
 
 
 def owner() -> dict:
     pid = os.getpid()
-    return {"owner_host": socket.gethostname(), "owner_pid": pid, "owner_started": process_started(pid)}
+    return {"owner_host": socket.gethostname(), "owner_pid": pid, "owner_started": started_at(pid)}
 
 
 def owner_alive(task: dict) -> bool:
@@ -68,7 +42,7 @@ def owner_alive(task: dict) -> bool:
         return True  # another controller's process: only its expiry tells
     if not os.path.isdir("/proc/self"):
         return _pid_exists(task["owner_pid"])
-    started = process_started(task["owner_pid"])
+    started = started_at(task["owner_pid"])
     if started is None:
         return False
     recorded = task.get("owner_started")

@@ -16,6 +16,7 @@ import tempfile
 import time
 
 from .. import testpoints
+from ..processes import running
 from . import builder as _builder
 from .builder import FORMAT, MAX_HOURS, load_state, rebalance, ring_devs
 from .devices import RING_KEYS, assign_ids
@@ -65,7 +66,8 @@ def _temp_prefix(path, pid=None):
 
 def remove_stale_temps(path, files):
     """Temporary copies left by a run killed before its rename (SIGKILL skips every cleanup):
-    ``.<file>.tmp-<pid>-*`` whose process is gone. Returns the files removed."""
+    ``.<file>.tmp-<pid>-*`` whose writer no longer runs: its pid is free, a zombie, or a later
+    process's. Returns the files removed."""
     removed = []
     try:
         names = os.listdir(path)
@@ -73,9 +75,11 @@ def remove_stale_temps(path, files):
         return removed
     for name in names:
         match = re.fullmatch(r"\.(.+)\.tmp-(\d+)-.*", name)
-        if not match or match.group(1) not in files or os.path.exists(f"/proc/{match.group(2)}"):
+        if not match or match.group(1) not in files:
             continue
         try:
+            if running(int(match.group(2)), not_after=os.stat(os.path.join(path, name)).st_mtime):
+                continue
             os.unlink(os.path.join(path, name))
             removed.append(name)
         except FileNotFoundError:

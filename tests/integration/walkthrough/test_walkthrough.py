@@ -14,6 +14,8 @@ import subprocess
 
 import pytest
 
+from tests.helpers import playbook
+
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 pytestmark = [
     pytest.mark.vm,
@@ -25,18 +27,11 @@ pytestmark = [
 ]
 
 
-def _play(name: str, env: dict) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [str(ROOT / ".venv/bin/ansible-playbook"), f"playbooks/{name}",
-         "-e", f"walkthrough_key_file={env['WALKTHROUGH_DIR']}/mykeypair.key"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=1200, check=False,
-    )
-
-
-def _recap(out: str) -> dict:
-    match = re.search(r"localhost\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", out)
-    assert match, out[-3000:]
-    return dict(zip(("ok", "changed", "unreachable", "failed"), map(int, match.groups())))
+def _play(name: str, workdir: pathlib.Path) -> playbook.Run:
+    """The playbook as the README runs it (ansible.cfg's inventory), on a catalog of its own."""
+    return playbook.run(name, workdir=workdir, timeout=1200,
+                        extravars={"walkthrough_key_file": f"{workdir}/mykeypair.key"},
+                        envvars={"MINISTACK_CATALOG": f"sqlite:///{workdir}/catalog.db"})
 
 
 def _domains() -> set[str]:
@@ -46,13 +41,11 @@ def _domains() -> set[str]:
 
 
 def test_walkthrough_runs_is_idempotent_and_tears_down(tmp_path):
-    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
-               MINISTACK_CATALOG=f"sqlite:///{tmp_path}/catalog.db", WALKTHROUGH_DIR=str(tmp_path))
     domains_before = _domains()
 
-    first = _play("walkthrough.yml", env)
-    assert first.returncode == 0, first.stdout[-5000:] + first.stderr[-2000:]
-    assert _recap(first.stdout)["changed"] > 0
+    first = _play("walkthrough.yml", tmp_path)
+    assert first.returncode == 0, first.explain()
+    assert first.host_stats()["changed"] > 0
     out = first.stdout
     # a fresh catalog's `openstack flavor list` is the seed's table, byte for byte
     assert "| ID | Name      |   RAM | Disk | Ephemeral | VCPUs | Is Public |" in out
@@ -70,12 +63,12 @@ def test_walkthrough_runs_is_idempotent_and_tears_down(tmp_path):
     assert re.search(r"\| backup2 +\| None +\| available +\| +1 \| True +\|", out), "backup list lacks backup2"
     assert "changed after backup1" in out, "the restored volume did not show the changed file"
 
-    second = _play("walkthrough.yml", env)
+    second = _play("walkthrough.yml", tmp_path)
     assert second.returncode == 0, second.stdout[-5000:]
-    assert _recap(second.stdout)["changed"] == 0, second.stdout[-5000:]
+    assert second.host_stats()["changed"] == 0, second.explain()
 
-    down = _play("teardown.yml", env)
+    down = _play("teardown.yml", tmp_path)
     assert down.returncode == 0, down.stdout[-5000:]
     assert _domains() == domains_before, "a domain was left behind"
-    again = _play("teardown.yml", env)
-    assert again.returncode == 0 and _recap(again.stdout)["changed"] == 0, again.stdout[-3000:]
+    again = _play("teardown.yml", tmp_path)
+    assert again.returncode == 0 and again.host_stats()["changed"] == 0, again.explain()
