@@ -181,15 +181,8 @@ class BackupJobs(Leftover):
     MARKERS = ("compile(d['program'],'ministack-backup'", "plugin_utils.backup import worker")
 
     def find(self):
-        found = []
-        for proc in pathlib.Path("/proc").glob("[0-9]*"):
-            try:
-                cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            except OSError:
-                continue  # gone meanwhile
-            if int(proc.name) != os.getpid() and any(m in cmdline for m in self.MARKERS):
-                found.append(f"process {proc.name}")
-        return found
+        return [f"process {pid}" for pid, cmdline in host_processes()
+                if pid != os.getpid() and any(m in cmdline for m in self.MARKERS)]
 
     def remove(self, found):
         pids = [int(item.split()[1]) for item in found]
@@ -346,6 +339,26 @@ class Pools(Leftover):
                 shutil.rmtree(path, ignore_errors=True)
 
 
+def host_processes() -> list[tuple[int, str]]:
+    """(pid, command line) of this machine's own processes. A podman lab's processes show in
+    /proc too (its hosts run the same Swift and backup programs) but live in another pid
+    namespace: they belong to that lab, which the podman kind removes, or keeps (--keep-lab)."""
+    try:
+        ours = os.readlink("/proc/self/ns/pid")
+    except OSError:
+        ours = None
+    found = []
+    for proc in pathlib.Path("/proc").glob("[0-9]*"):
+        try:
+            if ours is not None and os.readlink(proc / "ns" / "pid") != ours:
+                continue
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue  # gone meanwhile
+        found.append((int(proc.name), cmdline))
+    return found
+
+
 def mounts() -> dict[str, tuple[str, str]]:
     """mount point -> (source, fstype), from /proc/mounts."""
     found = {}
@@ -379,7 +392,8 @@ class Swift(Leftover):
 
     def find(self):
         found = []
-        if (SWIFT_VENV / "bin" / "swift-init").exists() and run(["pgrep", "-f", f"{SWIFT_VENV}/bin/"], check=False).returncode == 0:
+        if (SWIFT_VENV / "bin" / "swift-init").exists() and any(f"{SWIFT_VENV}/bin/" in cmdline
+                                                                 for _pid, cmdline in host_processes()):
             found.append("services (swift-init all stop)")
         mounted = mounts()
         if OBJECT_MOUNT in mounted:
