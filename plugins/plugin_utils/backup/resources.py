@@ -86,6 +86,14 @@ class VolumeBackup(_BackupResource):
     """`openstack volume backup create/delete/set`."""
 
     def execute(self, catalog):
+        try:
+            return self._execute(catalog)
+        except service.NameTaken:
+            # Another run made this name between our lookup and our create (both ran at once):
+            # run again, which finds that backup and reports it (waiting while it is creating).
+            return self._execute(catalog)
+
+    def _execute(self, catalog):
         p = self.params
         require_name("name", p["name"])
         timeout = require_int("timeout", p.get("timeout"), minimum=1, unit="seconds") or 3600

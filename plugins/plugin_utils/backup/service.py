@@ -48,6 +48,15 @@ class BackupError(CatalogError):
     """Cinder's InvalidBackup and friends: the message is shown as it is."""
 
 
+class NameTaken(BackupError):
+    """Another run recorded a backup of this name after this run looked for it (both ran at
+    once): the caller reports that backup instead of making a second one (issue 13, item 10)."""
+
+    def __init__(self, row):
+        super().__init__(f"Backup {row['name']} already exists ({row['id']}, {row['status']}); run the task again.")
+        self.row = row
+
+
 # -- tasks (the core's transaction bookkeeping) --------------------------------------------
 
 
@@ -256,6 +265,12 @@ def plan_create(tx, params, project, timeout, owner_pid=None) -> dict:
     volume = find_volume(tx, params["volume"], project["id"])
     if volume is None:
         raise NotFound(f"No volume with a name or ID of '{params['volume']}' exists.")
+    # The name is looked up again here, under the write lock that records the new backup, so
+    # two runs started at once cannot both make one (the caller's lookup was in another
+    # transaction). Checked before the volume's status: the other run's backing-up is not an error.
+    taken = find_backup(tx, params["name"], project["id"])
+    if taken is not None:
+        raise NameTaken(taken)
     snapshot = None
     if params.get("snapshot"):
         st = tx.t.snapshots
