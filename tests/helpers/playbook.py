@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import pathlib
+import signal
 import sys
 import tempfile
 import uuid
@@ -105,6 +106,33 @@ class Run:
         return f"{self.playbook}: {self.status} (rc {self.rc})\n{self.stdout[-5000:]}"
 
 
+# Every process of one run carries this variable (ansible-runner passes its environment to
+# ansible-playbook, whose workers and ssh clients inherit it).
+RUN_MARK = "MINISTACK_PLAYBOOK_RUN"
+
+
+def kill_run(mark: str) -> list[int]:
+    """SIGKILL every process left by the run marked ``mark``. ansible-runner's timeout kills
+    ansible-playbook's process group, but each ansible-core worker calls setsid(), so workers (and
+    the module processes they wait for) outlive it; they are found by the mark in their environment.
+    Shared ssh ControlPersist masters ("[mux]") are left to expire on their own."""
+    needle = f"{RUN_MARK}={mark}".encode()
+    killed = []
+    for proc in pathlib.Path("/proc").iterdir():
+        if not proc.name.isdigit() or int(proc.name) == os.getpid():
+            continue
+        try:
+            if needle not in (proc / "environ").read_bytes().split(b"\0"):
+                continue
+            if b"[mux]" in (proc / "cmdline").read_bytes():
+                continue
+            os.kill(int(proc.name), signal.SIGKILL)
+            killed.append(int(proc.name))
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+    return killed
+
+
 def run(playbook, *, workdir=None, inventory=None, extravars=None, check=False, diff=False, verbose=False,
         args=(), envvars=None, timeout=900) -> Run:
     """Run ``playbook`` (a path, or a list of plays). ``inventory``: a path, a list of sources
@@ -122,6 +150,7 @@ def run(playbook, *, workdir=None, inventory=None, extravars=None, check=False, 
         playbook = path
     cmdline = [flag for flag, on in (("--check", check), ("--diff", diff), ("-vvv", verbose)) if on] + list(args)
     kwargs = {}
+    mark = uuid.uuid4().hex
     if inventory:
         kwargs["inventory"] = inventory if isinstance(inventory, (list, dict)) else str(inventory)
     runner = ansible_runner.run(
@@ -136,6 +165,7 @@ def run(playbook, *, workdir=None, inventory=None, extravars=None, check=False, 
             "ANSIBLE_LOCALHOST_WARNING": "0",
             "ANSIBLE_INVENTORY_UNPARSED_WARNING": "0",
             **(envvars or {}),
+            RUN_MARK: mark,
             # this Python's ansible-playbook (the checkout's .venv), whether or not it is activated
             "PATH": f"{pathlib.Path(sys.executable).parent}:{(envvars or {}).get('PATH') or os.environ.get('PATH', '')}",
         },
@@ -144,6 +174,8 @@ def run(playbook, *, workdir=None, inventory=None, extravars=None, check=False, 
         host_cwd=str(ROOT),
         **kwargs,
     )
+    if runner.status in ("timeout", "canceled"):
+        kill_run(mark)
     return Run(runner, str(playbook))
 
 

@@ -166,6 +166,7 @@ def test_compute_host_defines_and_starts_a_guest_over_qemu_ssh(lab3):
 
 
 @pytest.mark.vm
+@pytest.mark.full  # about 2-3 min; the test command keeps the define-and-start test over qemu+ssh
 def test_compute_host_boots_the_test_image_under_tcg(lab3):
     image = guest.ensure_test_image()
     probe = subprocess.run(
@@ -201,7 +202,7 @@ def test_down_removes_hosts_and_network(lab3):
     assert again.returncode == 0 and "no lab hosts to remove" in again.stderr
 
 
-@pytest.mark.slow
+@pytest.mark.full  # about 3 min, like the other roles' scenarios (test_molecule_roles.py)
 def test_molecule_scenario_of_common_host_passes():
     result = subprocess.run([str(LAB), "molecule", "common_host", "test"], env=ENV,
                             capture_output=True, text=True, timeout=900, check=False)
