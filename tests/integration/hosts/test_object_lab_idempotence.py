@@ -15,46 +15,29 @@ Lab: MINISTACK_LAB when set (an engineer's own), else `objidem`: h1 (object1, th
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import os
 import pathlib
 import re
-import shutil
 import subprocess
-import zlib
 
 import pytest
 import yaml
 
+from tests.helpers import site_lab
+
 pytestmark = [pytest.mark.lab, pytest.mark.slow, pytest.mark.full]
 
-ROOT = pathlib.Path(__file__).resolve().parents[3]
+ROOT = site_lab.ROOT
 LAB = os.environ.get("MINISTACK_LAB") or "objidem"
-STATE = ROOT / "lab" / "state" / LAB
-ENV = dict(os.environ, MINISTACK_LAB=LAB, CONTAINERS_CONF=str(ROOT / "lab" / "containers.conf"),
-           ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_FORCE_COLOR="0",
-           # this test's own SSH control sockets: it closes them after changing a host key
-           ANSIBLE_SSH_CONTROL_PATH_DIR=str(STATE / "ansible-cp"))
+STATE, ENV = site_lab.environment(LAB)
 SITE = ROOT / "playbooks" / "site.yml"
-
-
-def lab_prefix(name: str) -> str:
-    subnet = ipaddress.ip_network(f"10.89.{78 + zlib.crc32(name.encode()) % 100}.0/24")
-    return str(subnet.network_address)[: -len("0")]
+lab_prefix = site_lab.lab_prefix
+recap = site_lab.recap
 
 
 def playbook(inventory: pathlib.Path, book: str | pathlib.Path, *extra: str, timeout: int = 2400):
-    return subprocess.run(
-        [str(ROOT / ".venv" / "bin" / "ansible-playbook"), "-i", str(inventory), str(book), *extra],
-        cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=timeout, check=False)
-
-
-def recap(stdout: str) -> dict[str, dict[str, int]]:
-    found = {}
-    for host, counts in re.findall(r"^(\S+)\s+:\s+(ok=.*)$", stdout, re.M):
-        found[host] = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", counts)}
-    return found
+    return site_lab.playbook(ENV, inventory, book, *extra, timeout=timeout)
 
 
 def changed_tasks(stdout: str) -> list[str]:
@@ -67,7 +50,6 @@ def changed_tasks(stdout: str) -> list[str]:
             out.append(f"{m.group(1)}: {task}")
     return out
 
-
 def lab(*args: str, timeout: int = 900):
     return subprocess.run([str(ROOT / "lab" / "lab"), *args], env=ENV, check=True, capture_output=True, text=True,
                           timeout=timeout)
@@ -79,8 +61,7 @@ def cloud(tmp_path_factory):
     lab("up", "2", "--compute", "0", "--block", "0", "--object", "2")
     prefix = lab_prefix(LAB)
     # What an operator does: copy the example, list the hosts with their addresses, point at the key.
-    inventory = work / "inventory"
-    shutil.copytree(ROOT / "inventories" / "example", inventory)
+    inventory = site_lab.operator_inventory(work, STATE)
     two_devices = [{"name": "d1", "weight": 100}, {"name": "d2", "weight": 100}]
     (inventory / "hosts.yml").write_text(yaml.safe_dump({"all": {"children": {
         "controller": {"hosts": {"localhost": {"ansible_connection": "local",
@@ -90,20 +71,7 @@ def cloud(tmp_path_factory):
             "object1": {"ansible_host": f"{prefix}11", "object_host_zone": 1, "object_host_devices": two_devices},
             "object2": {"ansible_host": f"{prefix}12", "object_host_zone": 2, "object_host_devices": two_devices}}},
         "object_proxy": {"hosts": {"object1": None}}}}}))
-    main = inventory / "group_vars" / "all" / "main.yml"
-    main.write_text(main.read_text().replace("{{ inventory_dir }}/../../lab/state/many/id_ed25519",
-                                             str(STATE / "id_ed25519")))
-    # Test environment only: PyPI is reached through a TLS-intercepting proxy whose CA the lab image
-    # lacks (tests/integration/object/playbooks/lab_prepare.yml does the same).
-    (inventory / "group_vars" / "all" / "testenv.yml").write_text(
-        "object_swift_pip_environment:\n  PIP_CERT: /etc/ssl/certs/ministack-machine-ca.crt\n")
-    prepare = work / "prepare.yml"
-    prepare.write_text(
-        "- hosts: object\n  gather_facts: false\n  tasks:\n"
-        "    - ansible.builtin.include_role: {name: ministack.cloud.common_host, tasks_from: host_key}\n"
-        "    - ansible.builtin.copy: {src: /etc/ssl/certs/ca-certificates.crt,"
-        " dest: /etc/ssl/certs/ministack-machine-ca.crt, mode: '0644'}\n")
-    made = playbook(inventory, prepare)
+    prepare, made = site_lab.prepare_object_hosts(ENV, work, inventory)
     assert made.returncode == 0, made.stdout[-4000:]
     first = playbook(inventory, SITE)
     assert first.returncode == 0, first.stdout[-6000:]
@@ -143,7 +111,7 @@ def test_a_second_run_changes_nothing_and_a_changed_file_shows_its_diff_with_sec
     assert "--- /etc/swift/proxy-server.conf (before)" in out and "-token_life = 1\n" in out, out[-6000:]
     assert "+token_life = 86400" in out
     assert "--- /etc/swift/swift.conf (before)" in out and "-name = tampered" in out and "+name = Policy-0" in out
-    assert "********" in out  # the secrets' lines in the diffs' context, masked
+    assert " swift_hash_path_suffix = ********\n" in out  # a context line of swift.conf's diff, masked
     for secret in _secrets(inventory):
         assert secret not in out and secret not in fixed.stderr
     final = playbook(inventory, SITE)

@@ -13,45 +13,28 @@ The lab is MINISTACK_LAB when set (an engineer's own), else `sitetest`; the test
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import os
 import pathlib
 import re
-import shutil
 import subprocess
-import zlib
 
 import pytest
 
+from tests.helpers import site_lab
+
 pytestmark = [pytest.mark.lab, pytest.mark.slow, pytest.mark.full]
 
-ROOT = pathlib.Path(__file__).resolve().parents[3]
+ROOT = site_lab.ROOT
 LAB = os.environ.get("MINISTACK_LAB") or "sitetest"
-STATE = ROOT / "lab" / "state" / LAB
-ENV = dict(os.environ, MINISTACK_LAB=LAB, CONTAINERS_CONF=str(ROOT / "lab" / "containers.conf"),
-           ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_FORCE_COLOR="0",
-           # this test's own SSH control sockets: it closes them after changing a host key
-           ANSIBLE_SSH_CONTROL_PATH_DIR=str(STATE / "ansible-cp"))
+STATE, ENV = site_lab.environment(LAB)
 EXAMPLE_PREFIX = "10.89.146."  # the example's addresses: the lab MINISTACK_LAB=many
-
-
-def lab_prefix(name: str) -> str:
-    subnet = ipaddress.ip_network(f"10.89.{78 + zlib.crc32(name.encode()) % 100}.0/24")
-    return str(subnet.network_address)[: -len("0")]
+lab_prefix = site_lab.lab_prefix
+recap = site_lab.recap
 
 
 def playbook(inventory: pathlib.Path, book: str | pathlib.Path, *extra: str, timeout: int = 2400):
-    return subprocess.run(
-        [str(ROOT / ".venv" / "bin" / "ansible-playbook"), "-i", str(inventory), str(book), *extra],
-        cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=timeout, check=False)
-
-
-def recap(stdout: str) -> dict[str, dict[str, int]]:
-    found = {}
-    for host, counts in re.findall(r"^(\S+)\s+:\s+(ok=.*)$", stdout, re.M):
-        found[host] = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", counts)}
-    return found
+    return site_lab.playbook(ENV, inventory, book, *extra, timeout=timeout)
 
 
 @pytest.fixture(scope="module")
@@ -60,24 +43,11 @@ def cloud(tmp_path_factory):
     subprocess.run([str(ROOT / "lab" / "lab"), "up", "6", "--compute", "2", "--block", "1", "--object", "3"],
                    env=ENV, check=True, capture_output=True, timeout=900)
     # What an operator does: copy the example and edit the addresses (and the key's path).
-    inventory = work / "inventory"
-    shutil.copytree(ROOT / "inventories" / "example", inventory)
+    inventory = site_lab.operator_inventory(work, STATE)
     hosts = inventory / "hosts.yml"
     hosts.write_text(hosts.read_text().replace(EXAMPLE_PREFIX, lab_prefix(LAB)))
-    main = inventory / "group_vars" / "all" / "main.yml"
-    main.write_text(main.read_text().replace("{{ inventory_dir }}/../../lab/state/many/id_ed25519",
-                                             str(STATE / "id_ed25519")))
-    # Test environment only: PyPI is reached through a TLS-intercepting proxy whose CA the lab image
-    # lacks (tests/integration/object/playbooks/lab_prepare.yml does the same).
-    (inventory / "group_vars" / "all" / "testenv.yml").write_text(
-        "object_swift_pip_environment:\n  PIP_CERT: /etc/ssl/certs/ministack-machine-ca.crt\n")
-    prepare = work / "prepare.yml"
-    prepare.write_text(
-        "- hosts: object\n  gather_facts: false\n  tasks:\n"
-        "    - ansible.builtin.include_role: {name: ministack.cloud.common_host, tasks_from: host_key}\n"
-        "    - ansible.builtin.copy: {src: /etc/ssl/certs/ca-certificates.crt,"
-        " dest: /etc/ssl/certs/ministack-machine-ca.crt, mode: '0644'}\n")
-    assert playbook(inventory, prepare).returncode == 0
+    _prepare, made = site_lab.prepare_object_hosts(ENV, work, inventory)
+    assert made.returncode == 0
     first = playbook(inventory, ROOT / "playbooks" / "site.yml")
     assert first.returncode == 0, first.stdout[-6000:]
     yield {"inventory": inventory, "work": work, "first": first}
