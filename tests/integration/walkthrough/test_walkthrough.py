@@ -75,6 +75,7 @@ def test_walkthrough_runs_is_idempotent_and_tears_down(tmp_path):
 
     down = _play("teardown.yml", tmp_path)
     assert down.returncode == 0, down.stdout[-5000:]
-    assert _domains() == domains_before, "a domain was left behind"
+    # only new ones count: other checkouts on this machine may remove their own meanwhile
+    assert _domains() - domains_before == set(), "a domain was left behind"
     again = _play("teardown.yml", tmp_path)
     assert again.returncode == 0 and again.host_stats()["changed"] == 0, again.explain()
