@@ -20,6 +20,7 @@ end of each test, even when it fails."""
 from __future__ import annotations
 
 import contextlib
+import os
 import pathlib
 import subprocess
 import time
@@ -45,6 +46,17 @@ from tests.integration.faults.test_faults import (
 
 DAEMONS = ROOT / "scripts" / "daemons.sh"
 NO_RING = pathlib.Path("/nonexistent-ring-dir")
+
+
+def _host_pids(name: str) -> set:
+    """This machine's processes of a daemon (lab containers run their own)."""
+    here = os.readlink("/proc/self/ns/pid")
+    pids = set()
+    for pid in subprocess.run(["pgrep", "-x", name], capture_output=True, text=True).stdout.split():
+        with contextlib.suppress(OSError):
+            if os.readlink(f"/proc/{pid}/ns/pid") == here:
+                pids.add(int(pid))
+    return pids
 
 
 def _daemons(*args):
@@ -86,7 +98,9 @@ def test_libvirtd_restarted_in_the_middle_of_a_build_then_the_same_task_converge
     with _daemons_back():
         try:
             _wait_stopped(run, tmp_path / "stopped", "host-work")
+            old = _host_pids("libvirtd")
             _daemons("restart", "libvirtd")
+            assert old and _host_pids("libvirtd") and not old & _host_pids("libvirtd")
             (tmp_path / "stopped").unlink()  # the build goes on, its libvirt connection gone
             first = run.communicate(timeout=600)[0]
         finally:
@@ -173,8 +187,8 @@ def _detach_and_delete(world, vm, volume: str):
 CHUNKS = 24  # the writer's chunks of 256 KiB, one every half second, each flushed to the volume
 WRITER = (
     f"i=0; while [ $i -lt {CHUNKS} ]; do "
-    "dd if=/root/b of=/dev/vdb bs=64k count=4 skip=$((i*4)) seek=$((64+i*4)) conv=fsync 2>/dev/null || exit 1; "
-    "i=$((i+1)); echo $i > /root/b.done; sleep 0.5; done"
+    "dd if=/tmp/b of=/dev/vdb bs=64k count=4 skip=$((i*4)) seek=$((64+i*4)) conv=fsync 2>/dev/null || exit 1; "
+    "i=$((i+1)); echo $i > /tmp/b.done; sleep 0.5; done"
 )
 
 
@@ -187,17 +201,19 @@ def test_tgtd_restarted_under_guest_io_then_the_io_resumes_and_the_data_is_intac
         assert before is not None and before["sessions"] == 1, before
         # Before: 4 MiB at offset 0, on the volume. During: 6 MiB at 4 MiB, in 256 KiB chunks
         # flushed one by one, the restart in the middle. After: 1 MiB at 10 MiB.
-        sums = _in_guest(vm, "dd if=/dev/urandom of=/root/a bs=64k count=64 2>/dev/null && "
-                             f"dd if=/dev/urandom of=/root/b bs=64k count={CHUNKS * 4} 2>/dev/null && "
-                             "dd if=/dev/urandom of=/root/c bs=64k count=16 2>/dev/null && "
-                             "dd if=/root/a of=/dev/vdb bs=64k conv=fsync 2>/dev/null && "
-                             "rm -f /root/b.done /root/b.rc && sha256sum /root/a /root/b /root/c").split()
+        sums = _in_guest(vm, "dd if=/dev/urandom of=/tmp/a bs=64k count=64 2>/dev/null && "
+                             f"dd if=/dev/urandom of=/tmp/b bs=64k count={CHUNKS * 4} 2>/dev/null && "
+                             "dd if=/dev/urandom of=/tmp/c bs=64k count=16 2>/dev/null && "
+                             "dd if=/tmp/a of=/dev/vdb bs=64k conv=fsync 2>/dev/null && "
+                             "rm -f /tmp/b.done /tmp/b.rc && sha256sum /tmp/a /tmp/b /tmp/c").split()
         want = dict(zip(sums[1::2], sums[0::2]))
-        _in_guest(vm, f"nohup sh -c '({WRITER}); echo $? > /root/b.rc' </dev/null >/dev/null 2>&1 &")
-        _wait_in_guest(vm, "test $(cat /root/b.done 2>/dev/null || echo 0) -ge 2", what="the writer started")
+        _in_guest(vm, f"setsid sh -c '({WRITER}); echo $? > /tmp/b.rc' </dev/null >/dev/null 2>&1 &")
+        _wait_in_guest(vm, "test $(cat /tmp/b.done 2>/dev/null || echo 0) -ge 2", what="the writer started")
+        old = _host_pids("tgtd")
         with _daemons_back():
             _daemons("restart", "tgtd")
-        done_at_restart = int(_in_guest(vm, "cat /root/b.done").strip())
+        assert old and _host_pids("tgtd") and not old & _host_pids("tgtd")
+        done_at_restart = int(_in_guest(vm, "cat /tmp/b.done").strip())
         assert done_at_restart < CHUNKS, "the writer ended before tgtd came back: no I/O crossed the restart"
         # The target is back from its conf file, as it was: LUN, CHAP account, ACL.
         after = tgt.show(volume_id)
@@ -205,16 +221,16 @@ def test_tgtd_restarted_under_guest_io_then_the_io_resumes_and_the_data_is_intac
             before["luns"][1]["Backing store path"], after
         assert after["accounts"] == before["accounts"] and after["acl"] == before["acl"], (before, after)
         # The guest's writes resume: the writer ends well, QEMU logged in again.
-        _wait_in_guest(vm, "test -e /root/b.rc", timeout=180, what="the writer finished")
-        assert _in_guest(vm, "cat /root/b.rc").strip() == "0", _in_guest(vm, "dmesg | tail -20")
+        _wait_in_guest(vm, "test -e /tmp/b.rc", timeout=180, what="the writer finished")
+        assert _in_guest(vm, "cat /tmp/b.rc").strip() == "0", _in_guest(vm, "dmesg | tail -20")
         assert tgt.show(volume_id)["sessions"] == 1
-        _in_guest(vm, "dd if=/root/c of=/dev/vdb bs=64k seek=160 conv=fsync 2>/dev/null")
+        _in_guest(vm, "dd if=/tmp/c of=/dev/vdb bs=64k seek=160 conv=fsync 2>/dev/null")
         # Read back from the volume itself (the guest's page cache dropped).
         read = _in_guest(vm, "sync; echo 3 > /proc/sys/vm/drop_caches; "
                              "dd if=/dev/vdb bs=64k count=64 2>/dev/null | sha256sum; "
                              f"dd if=/dev/vdb bs=64k skip=64 count={CHUNKS * 4} 2>/dev/null | sha256sum; "
                              "dd if=/dev/vdb bs=64k skip=160 count=16 2>/dev/null | sha256sum").split()
-        assert [read[0], read[2], read[4]] == [want["/root/a"], want["/root/b"], want["/root/c"]], (read, want)
+        assert [read[0], read[2], read[4]] == [want["/tmp/a"], want["/tmp/b"], want["/tmp/c"]], (read, want)
         errors = _in_guest(vm, "dmesg | grep -i 'i/o error' || true").strip()
         assert errors == "", errors
         print(f"tgtd restarted after {done_at_restart} of {CHUNKS} chunks")
