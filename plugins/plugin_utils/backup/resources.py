@@ -20,7 +20,6 @@ except ImportError:
 from ..catalog.errors import CatalogError, InvalidInput, NotFound
 from ..catalog.projects import find_project
 from ..catalog.resource import Resource, require_int, require_name, string_dict
-from ..processes import start_ticks
 from . import fmt, service
 from .store import Store
 
@@ -72,10 +71,10 @@ class _BackupResource(Resource):
         while True:
             with catalog.read() as tx:
                 row = service.get_backup(tx, backup_id)
-                now = tx.now()
+                stale = row is not None and row["status"] in moving and service.is_stale(tx, backup_id)
             if row is None or row["status"] not in moving:
                 return row
-            if service.is_stale(row, now):
+            if stale:
                 return service.settle(catalog, row, store_for(self.params))
             if time.monotonic() > deadline:
                 raise service.BackupError(f"Backup {row['name']} is still {row['status']} after {timeout} s "
@@ -120,11 +119,11 @@ class VolumeBackup(_BackupResource):
         store = require_store(p)
         if self.check_mode:
             with catalog.begin(dry_run=True) as tx:
-                plan = service.plan_create(tx, dict(p, metadata=metadata), project, service.owner_here(), timeout)
+                plan = service.plan_create(tx, dict(p, metadata=metadata), project, timeout)
                 after = service.record(tx, service.get_backup(tx, plan["backup"]["id"]))
             return self.outcome(True, None, after)
         with catalog.begin(dry_run=True) as tx:  # every check first (volume, parent, quota), nothing kept
-            service.plan_create(tx, dict(p, metadata=metadata), project, service.owner_here(), timeout)
+            service.plan_create(tx, dict(p, metadata=metadata), project, timeout)
         # Then reach the object store before anything is recorded: bad credentials or a
         # missing proxy fail here with nothing made.
         store.credentials()
@@ -132,7 +131,7 @@ class VolumeBackup(_BackupResource):
         if not p.get("wait", True):
             return self._detached(catalog, project, metadata, timeout)
         with catalog.begin() as tx:
-            plan = service.plan_create(tx, dict(p, metadata=metadata), project, service.owner_here(), timeout)
+            plan = service.plan_create(tx, dict(p, metadata=metadata), project, timeout)
         done = service.run_create(catalog, plan, store, timeout)
         self.warnings.extend(done["warnings"])
         self.extra["uploaded_bytes"] = done["uploaded_bytes"]
@@ -140,13 +139,12 @@ class VolumeBackup(_BackupResource):
 
     def _detached(self, catalog, project, metadata, timeout):
         """wait: false: a detached controller process (the cinder-backup worker) does the copy
-        and records the outcome; its pid is the owner, so a killed worker is settled later."""
+        and records the outcome; its pid owns the backup's task, so a killed worker is settled later."""
         worker = spawn_worker()
         try:
             with catalog.begin() as tx:
-                plan = service.plan_create(tx, dict(self.params, metadata=metadata), project,
-                                           {"host": service.socket.gethostname(), "pid": worker.pid,
-                                            "start": start_ticks(worker.pid)}, timeout)
+                plan = service.plan_create(tx, dict(self.params, metadata=metadata), project, timeout,
+                                           owner_pid=worker.pid)
         except BaseException:
             worker.kill()
             worker.wait()
@@ -194,7 +192,8 @@ class VolumeBackup(_BackupResource):
             return self.outcome(False, before, before)
         with catalog.begin(dry_run=self.check_mode) as tx:
             tx.execute(update(tx.t.backups).where(tx.t.backups.c.id == row["id"]).values(
-                status=wanted, owner=None, expires_at=None, updated_at=tx.now()))
+                status=wanted, updated_at=tx.now()))
+            service.end_tasks(tx, row["id"])  # a stuck run's task goes with its status
             after = service.record(tx, service.get_backup(tx, row["id"]))
         return self.outcome(True, before, after)
 
@@ -294,11 +293,17 @@ class VolumeBackupRestore(_BackupResource):
                 tx.execute(update(tx.t.volumes).where(tx.t.volumes.c.id == volume["id"]).values(
                     status="restoring-backup", updated_at=now))
                 tx.execute(update(tx.t.backups).where(tx.t.backups.c.id == backup["id"]).values(
-                    status="restoring", owner=service.owner_here(), progress=0, bytes_done=0,
-                    expires_at=now + service.timedelta(seconds=timeout), updated_at=now))
+                    status="restoring", progress=0, bytes_done=0, updated_at=now))
                 tx.execute(insert(tx.t.backup_restores), {"id": restore_id, "backup_id": backup["id"],
                                                           "volume_id": volume["id"], "status": "restoring",
                                                           "created_at": now})
+                abandon = [
+                    {"table": "backups", "id": backup["id"], "values": {"status": "available"}},
+                    {"table": "backup_restores", "id": restore_id,
+                     "values": {"status": "error", "fail_reason": "{reason}"}},
+                    {"table": "volumes", "id": volume["id"], "values": {"status": "error_restoring"}},
+                ]
+                service.begin_task(tx, backup["id"], "restoring", abandon, timeout)
                 if self.check_mode:
                     return self._result(tx, True, backup, volume)
         except BaseException as err:
@@ -309,8 +314,12 @@ class VolumeBackupRestore(_BackupResource):
         if volume_resource is not None:
             from ..workflow import run_job
 
-            for job in volume_resource.jobs:  # the new volume's LV, made with no catalog lock held
-                run_job(catalog, job)
+            try:
+                for job in volume_resource.jobs:  # the new volume's LV, made with no catalog lock held
+                    run_job(catalog, job)
+            except Exception as err:
+                service.end_restore(catalog, backup["id"], restore_id, f"the new volume could not be made: {err}")
+                raise
         service.run_restore(catalog, backup, links, volume, restore_id, store, timeout)
         with catalog.read() as tx:
             return self._result(tx, True, service.get_backup(tx, backup["id"]), volume)

@@ -3,25 +3,25 @@
 """Backup workflows, each kept to the transaction rule (docs/architecture.md):
 
 1. a short write transaction checks the request (names, states, quotas) and records the
-   intent with a visible status (``creating``, ``deleting``, ``restoring``) and an owner
-   (this controller's host, pid, process start) with an expiry;
+   intent with a visible status (``creating``, ``deleting``, ``restoring``) and a task of the
+   core (catalog/tasks.py: owner = this controller's host, pid, process start; an expiry; what
+   the backup, its volume and its restore become if the owner dies);
 2. the host work runs with no catalog lock held (the block host streams the volume to the
    proxy, or back), reporting ``progress``/``bytes_done`` in tiny transactions;
-3. a short write transaction records the outcome. On failure every undo step runs (the
-   temporary snapshot, the objects written so far) and the status is ``error`` with the
-   reason in ``fail_reason``.
+3. a short write transaction records the outcome and ends the task. On failure every undo
+   step runs (the temporary snapshot, the objects written so far) and the status is ``error``
+   with the reason in ``fail_reason``.
 
-A status whose owner is gone (killed run) or whose expiry passed is settled by ``settle()``
-the next time a module touches the backup: it becomes ``error`` and its leftovers go.
+A task whose owner is gone (killed run) or whose expiry passed is settled by the core
+(``tasks.settle_stale``, which every module run calls first): a ``creating`` backup becomes
+``error`` with ``cleanup_pending``, and ``settle()`` removes its objects and temporary snapshot
+the next time a module touches the backup.
 """
 
 from __future__ import annotations
 
-import os
-import socket
 import time
 import uuid
-from datetime import timedelta
 
 try:  # ansible-test's import sanity loads plugin_utils without SQLAlchemy; Catalog() reports it missing
     from sqlalchemy import delete, insert, select, update
@@ -31,14 +31,17 @@ except ImportError:
 from ..block import service as block_service
 from ..block.backends import SNAPSHOT_NAME, VOLUME_NAME, GiB
 from ..block.errors import BlockError
-from ..catalog import lookup
+from ..catalog import lookup, tasks
 from ..catalog.errors import CatalogError, InvalidInput, NotFound
 from ..catalog.resource import iso
-from ..processes import start_ticks
+from ..processes import started_at
 from . import fmt, hostjob
 
 TEMP_SNAPSHOT = "backup-snapshot-{}"  # the temporary snapshot of an in-use volume (force)
 PROGRESS_EVERY_S = 2.0
+KIND = "backup"  # the core's task kind (catalog/tasks.py)
+MOVING = ("creating", "deleting", "restoring")
+DELETE_TTL_S = 600
 
 
 class BackupError(CatalogError):
@@ -54,30 +57,34 @@ class NameTaken(BackupError):
         self.row = row
 
 
-# -- owners and stale statuses -----------------------------------------------------------
+# -- tasks (the core's transaction bookkeeping) --------------------------------------------
 
 
-def owner_here() -> dict:
-    pid = os.getpid()
-    return {"host": socket.gethostname(), "pid": pid, "start": start_ticks(pid)}
+def begin_task(tx, backup_id, action, abandon, ttl, owner_pid=None) -> str:
+    """The core's task for a backup's host work. ``owner_pid``: another process on this
+    controller does the work (the detached worker of ``wait: false``): it owns the task."""
+    task_id = tasks.begin(tx, KIND, backup_id, action, abandon, ttl)
+    if owner_pid is not None:
+        tx.execute(update(tx.t.tasks).where(tx.t.tasks.c.id == task_id).values(
+            owner_pid=owner_pid, owner_started=started_at(owner_pid)))
+    return task_id
 
 
-def owner_gone(owner: dict | None) -> bool:
-    """True when the owner ran on this controller and that process no longer exists."""
-    if not owner:
-        return True
-    if owner.get("host") != socket.gethostname():
-        return False  # another controller: only the expiry settles it
-    pid = int(owner.get("pid") or 0)
-    return pid <= 0 or start_ticks(pid) != owner.get("start")
+def task_of(tx, backup_id) -> dict | None:
+    running = tasks.active(tx, KIND, backup_id)
+    return running[0] if running else None
 
 
-def is_stale(row: dict, now) -> bool:
-    if row["status"] not in ("creating", "deleting", "restoring"):
-        return False
-    if row.get("expires_at") is not None and row["expires_at"] < now:
-        return True
-    return owner_gone(row.get("owner"))
+def is_stale(tx, backup_id) -> bool:
+    """The backup's task was abandoned (owner gone or expired), or it has no task at all while
+    it shows an in-between status (a run from before this bookkeeping, or a killed one settled)."""
+    task = task_of(tx, backup_id)
+    return task is None or any(t["id"] == task["id"] for t in tasks.stale(tx))
+
+
+def end_tasks(tx, backup_id) -> None:
+    for task in tasks.active(tx, KIND, backup_id):
+        tasks.end(tx, task["id"])
 
 
 # -- lookups and records -----------------------------------------------------------------
@@ -161,15 +168,6 @@ def set_backup(catalog, backup_id, **values):
         tx.execute(update(tx.t.backups).where(tx.t.backups.c.id == backup_id).values(**values))
 
 
-def set_volume(catalog, volume_id, status, only_if=None):
-    with catalog.begin() as tx:
-        t = tx.t.volumes
-        query = update(t).where(t.c.id == volume_id)
-        if only_if:
-            query = query.where(t.c.status.in_(only_if))
-        tx.execute(query.values(status=status, updated_at=tx.now()))
-
-
 class Progress:
     """Writes progress/bytes_done at most every PROGRESS_EVERY_S (tiny transactions)."""
 
@@ -194,37 +192,27 @@ class Progress:
 
 
 def settle(catalog, row, store=None) -> dict:
-    """Settle one backup left ``creating``/``deleting``/``restoring`` by a run that is gone,
-    and retry the object cleanup of a failed run. Returns the row as it is now."""
-    with catalog.begin() as tx:
-        now = tx.now()
+    """Settle what a killed run left on one backup: the core applies the abandoned task's
+    updates (``creating`` -> ``error`` + ``cleanup_pending``, ``deleting`` -> ``error_deleting``,
+    ``restoring`` -> ``available`` and the target ``error_restoring``); then the objects and the
+    temporary snapshot of a failed run are removed (retried on each touch until the object store
+    lets us). Returns the row as it is now."""
+    tasks.settle_stale(catalog)
+    with catalog.read() as tx:
         row = get_backup(tx, row["id"])
-        if row is None:
-            return None
-        if is_stale(row, now):
-            reason = {"creating": "the backup run was interrupted (its controller process is gone or it expired)",
-                      "deleting": "the delete was interrupted; delete it again",
-                      "restoring": "the restore was interrupted"}[row["status"]]
+        orphan = row is not None and row["status"] in MOVING and task_of(tx, row["id"]) is None
+    if orphan:  # an in-between status with no task: nobody works on it
+        with catalog.begin() as tx:
+            now = tx.now()
+            values = {"status": "error_deleting" if row["status"] == "deleting" else
+                      "available" if row["status"] == "restoring" else "error",
+                      "fail_reason": f"{row['status']} was interrupted (no run works on it)", "updated_at": now}
             if row["status"] == "creating":
-                values = {"status": "error", "fail_reason": reason, "cleanup_pending": True}
-                tx.execute(update(tx.t.volumes).where((tx.t.volumes.c.id == row["volume_id"])
-                                                      & (tx.t.volumes.c.status == "backing-up"))
-                           .values(status="available", updated_at=now))
-            elif row["status"] == "deleting":
-                values = {"status": "error_deleting", "fail_reason": reason}
-            else:
-                values = {"status": "available", "fail_reason": None}
-                r = tx.t.backup_restores
-                for restore in tx.all(select(r).where((r.c.backup_id == row["id"]) & (r.c.status == "restoring"))):
-                    tx.execute(update(r).where(r.c.id == restore["id"]).values(status="error", updated_at=now,
-                                                                               fail_reason=reason))
-                    tx.execute(update(tx.t.volumes).where((tx.t.volumes.c.id == restore["volume_id"])
-                                                          & (tx.t.volumes.c.status == "restoring-backup"))
-                               .values(status="error_restoring", updated_at=now))
-            values.update(owner=None, expires_at=None, updated_at=now)
-            tx.execute(update(tx.t.backups).where(tx.t.backups.c.id == row["id"]).values(**values))
-            row = {**row, **values}
-    if row.get("cleanup_pending"):
+                values["cleanup_pending"] = True
+            tx.execute(update(tx.t.backups).where((tx.t.backups.c.id == row["id"])
+                                                  & (tx.t.backups.c.status == row["status"])).values(**values))
+            row = get_backup(tx, row["id"])
+    if row is not None and row.get("cleanup_pending") and row["status"] != "creating":
         cleanup_failed_run(catalog, row, store)
         with catalog.read() as tx:
             row = get_backup(tx, row["id"])
@@ -258,22 +246,21 @@ def cleanup_failed_run(catalog, row, store) -> list[str]:
 
 
 def settle_all(catalog, store=None, project_id=None):
+    tasks.settle_stale(catalog)
     with catalog.read() as tx:
         t = tx.t.backups
-        query = select(t).where(t.c.status.in_(("creating", "deleting", "restoring")) | (t.c.cleanup_pending.is_(True)))
+        query = select(t).where(t.c.status.in_(MOVING) | (t.c.cleanup_pending.is_(True)))
         if project_id:
             query = query.where(t.c.project_id == project_id)
-        rows = tx.all(query)
-        now = tx.now()
+        rows = [r for r in tx.all(query) if r["status"] not in MOVING or task_of(tx, r["id"]) is None]
     for row in rows:
-        if is_stale(row, now) or (row.get("cleanup_pending") and row["status"] not in ("creating",)):
-            settle(catalog, row, store)
+        settle(catalog, row, store)
 
 
 # -- create --------------------------------------------------------------------------------
 
 
-def plan_create(tx, params, project, owner, timeout) -> dict:
+def plan_create(tx, params, project, timeout, owner_pid=None) -> dict:
     """Checks and the row in ``creating`` (inside the caller's short transaction)."""
     volume = find_volume(tx, params["volume"], project["id"])
     if volume is None:
@@ -335,13 +322,18 @@ def plan_create(tx, params, project, owner, timeout) -> dict:
         "description": params.get("description"), "data_timestamp": snapshot["created_at"] if snapshot else now,
         "created_at": now, "host": volume["host"], "metadata": params.get("metadata") or {},
         "compression": params.get("compression") or "zlib", "progress": 0, "bytes_done": 0,
-        "owner": owner, "expires_at": now + timedelta(seconds=timeout), "cleanup_pending": False,
+        "cleanup_pending": False,
     }
     tx.execute(insert(t), values)
+    abandon = [{"table": "backups", "id": backup_id,
+                "values": {"status": "error", "fail_reason": "{reason}", "cleanup_pending": True}}]
     if volume["status"] == "available":  # Cinder shows backing-up; an in-use volume stays in-use
         volumes = tx.t.volumes
         tx.execute(update(volumes).where(volumes.c.id == volume["id"]).values(status="backing-up", updated_at=now))
-    return {"backup": values, "volume": volume, "snapshot": snapshot, "parent": parent, "service": svc}
+        abandon.append({"table": "volumes", "id": volume["id"], "values": {"status": "available"}})
+    task_id = begin_task(tx, backup_id, "creating", abandon, timeout, owner_pid)
+    return {"backup": values, "volume": volume, "snapshot": snapshot, "parent": parent, "service": svc,
+            "task_id": task_id}
 
 
 def run_create(catalog, plan, store, timeout) -> dict:
@@ -376,20 +368,30 @@ def run_create(catalog, plan, store, timeout) -> dict:
         for step in _undo_create(catalog, row, backend, temp, store):
             problems.append(step)
         pending = f"; not undone yet: {'; '.join(problems)}" if problems else ""
-        set_backup(catalog, row["id"], status="error",
-                   fail_reason=reason + (pending + " (settled when the backup is next touched)" if problems else ""),
-                   owner=None, expires_at=None, cleanup_pending=bool(problems))
-        set_volume(catalog, volume["id"], "available", only_if=("backing-up",))
+        _outcome(catalog, row["id"], volume["id"], status="error",
+                 fail_reason=reason + (pending + " (settled when the backup is next touched)" if problems else ""),
+                 cleanup_pending=bool(problems))
         raise BackupError(f"Backup {row['name']} failed: {reason}{pending}") from None
     if temp is not None:
         try:
             backend.delete_snapshot(temp)
         except BlockError as err:
             problems.append(f"temporary snapshot {temp}: {err}")
-    set_backup(catalog, row["id"], status="available", object_count=done["object_count"], progress=100,
-               bytes_done=volume["size"] * GiB, owner=None, expires_at=None, fail_reason=None)
-    set_volume(catalog, volume["id"], "available", only_if=("backing-up",))
+    _outcome(catalog, row["id"], volume["id"], status="available", object_count=done["object_count"], progress=100,
+             bytes_done=volume["size"] * GiB, fail_reason=None)
     return {"uploaded_bytes": done.get("bytes_uploaded"), "warnings": problems}
+
+
+def _outcome(catalog, backup_id, volume_id, **values):
+    """The last short transaction of a create: the backup's outcome, its volume back to
+    available (when it showed backing-up), the task ended."""
+    with catalog.begin() as tx:
+        now = tx.now()
+        tx.execute(update(tx.t.backups).where(tx.t.backups.c.id == backup_id).values(updated_at=now, **values))
+        volumes = tx.t.volumes
+        tx.execute(update(volumes).where((volumes.c.id == volume_id) & (volumes.c.status == "backing-up"))
+                   .values(status="available", updated_at=now))
+        end_tasks(tx, backup_id)
 
 
 def _undo_create(catalog, row, backend, temp, store):
@@ -416,7 +418,9 @@ def plan_delete(tx, row):
     if row["status"] not in ("available", "error", "error_deleting"):
         raise BackupError(f"Invalid backup: Backup status must be available or error, but it is {row['status']}.")
     tx.execute(update(tx.t.backups).where(tx.t.backups.c.id == row["id"]).values(
-        status="deleting", owner=owner_here(), expires_at=tx.now() + timedelta(seconds=600), updated_at=tx.now()))
+        status="deleting", updated_at=tx.now()))
+    begin_task(tx, row["id"], "deleting", [{"table": "backups", "id": row["id"], "values": {
+        "status": "error_deleting", "fail_reason": "{reason}; delete it again"}}], DELETE_TTL_S)
 
 
 def run_delete(catalog, row, store):
@@ -424,9 +428,13 @@ def run_delete(catalog, row, store):
         if row.get("service_metadata"):
             store.remove_prefix(row.get("container") or fmt.CONTAINER, row["service_metadata"])
     except CatalogError as err:
-        set_backup(catalog, row["id"], status="error_deleting", fail_reason=str(err), owner=None, expires_at=None)
+        with catalog.begin() as tx:
+            tx.execute(update(tx.t.backups).where(tx.t.backups.c.id == row["id"]).values(
+                status="error_deleting", fail_reason=str(err), updated_at=tx.now()))
+            end_tasks(tx, row["id"])
         raise BackupError(f"Backup {row['name']} could not be deleted: {err}") from None
     with catalog.begin() as tx:
+        end_tasks(tx, row["id"])
         tx.execute(delete(tx.t.backup_restores).where(tx.t.backup_restores.c.backup_id == row["id"]))
         tx.execute(delete(tx.t.backups).where(tx.t.backups.c.id == row["id"]))
 
@@ -461,9 +469,10 @@ def run_restore(catalog, backup, links, volume, restore_id, store, timeout):
             tx.execute(update(tx.t.volumes).where(tx.t.volumes.c.id == volume["id"]).values(
                 status="error_restoring", updated_at=now))
             tx.execute(update(tx.t.backups).where(tx.t.backups.c.id == backup["id"]).values(
-                status="available", owner=None, expires_at=None, updated_at=now))
+                status="available", updated_at=now))
             tx.execute(update(tx.t.backup_restores).where(tx.t.backup_restores.c.id == restore_id).values(
                 status="error", fail_reason=str(err), updated_at=now))
+            end_tasks(tx, backup["id"])
         raise BackupError(f"Restore of backup {backup['name']} into volume {volume['name'] or volume['id']} "
                           f"failed: {err}") from None
     with catalog.begin() as tx:
@@ -471,9 +480,22 @@ def run_restore(catalog, backup, links, volume, restore_id, store, timeout):
         tx.execute(update(tx.t.volumes).where(tx.t.volumes.c.id == volume["id"]).values(
             status="available", updated_at=now))
         tx.execute(update(tx.t.backups).where(tx.t.backups.c.id == backup["id"]).values(
-            status="available", owner=None, expires_at=None, progress=100, updated_at=now))
+            status="available", progress=100, updated_at=now))
         tx.execute(update(tx.t.backup_restores).where(tx.t.backup_restores.c.id == restore_id).values(
             status="done", updated_at=now))
+        end_tasks(tx, backup["id"])
+
+
+def end_restore(catalog, backup_id, restore_id, reason):
+    """A restore that failed before its copy began: the backup back to available, the restore
+    recorded as failed, the task ended (the new volume's own failure is its status)."""
+    with catalog.begin() as tx:
+        now = tx.now()
+        tx.execute(update(tx.t.backups).where(tx.t.backups.c.id == backup_id).values(
+            status="available", updated_at=now))
+        tx.execute(update(tx.t.backup_restores).where(tx.t.backup_restores.c.id == restore_id).values(
+            status="error", fail_reason=reason, updated_at=now))
+        end_tasks(tx, backup_id)
 
 
 # -- export / import -----------------------------------------------------------------------
@@ -516,5 +538,6 @@ def load_plan(tx, backup_id) -> dict:
     parent = get_backup(tx, row["parent_id"]) if row.get("parent_id") else None
     if volume["status"] == "backing-up":
         volume = {**volume, "status": "available"}
+    task = task_of(tx, backup_id)
     return {"backup": row, "volume": volume, "snapshot": snapshot, "parent": parent,
-            "service": service_for(tx, row["host"])}
+            "service": service_for(tx, row["host"]), "task_id": task["id"] if task else None}

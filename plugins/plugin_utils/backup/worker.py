@@ -3,9 +3,9 @@
 """The detached controller process behind ``volume_backup`` with ``wait: false``.
 
 It reads one JSON job on stdin (catalog URL, backup id, object store settings: never in
-argv), runs the host work of a backup that volume_backup planned with this process as its
-owner, and records the outcome. If it dies, its pid is gone and the backup is settled the
-next time a module touches it.
+argv), runs the host work of a backup that volume_backup planned with this process as the
+owner of its task (catalog/tasks.py), and records the outcome. If it dies, its pid is gone
+and the backup is settled the next time a module touches it.
 """
 
 from __future__ import annotations

@@ -36,6 +36,15 @@ from .resource import (
 DELETABLE = ("available", "error", "error_restoring", "error_extending", "error_managing")
 
 
+def with_unreached(err, unreached):
+    """A scheduling failure that names the block hosts the measurement just now could not
+    reach and why (a stopped host is otherwise only "down" after service_down_time)."""
+    if not unreached:
+        return err
+    reached = "; ".join(f"{host}: {why}" for host, why in sorted(unreached.items()))
+    return NoValidBackend(f"{str(err).replace('No valid backend was found. ', '')} Not reachable now: {reached}")
+
+
 class Volume(BlockResource):
     result_key = "volume"
     compared = ("size", "description", "bootable", "properties")
@@ -70,11 +79,12 @@ class Volume(BlockResource):
                 rows = [r for r in [service.service_by_host(tx, current["host"])] if r]
             else:
                 return
-        self._capacity = {}
+        self._capacity, self._unreached = {}, {}
         for row in rows:
             try:
                 self._capacity[row["host"]] = service.host_backend(row).capacity()
-            except Exception:  # an unreachable host keeps its old figures and turns 'down'
+            except Exception as err:  # an unreachable host keeps its old figures and turns 'down'
+                self._unreached[row["host"]] = str(err)  # named if no backend is left
                 continue
         if self._capacity:
             with catalog.begin() as tx:
@@ -171,7 +181,7 @@ class Volume(BlockResource):
                 picked = scheduler.schedule(candidates, size, availability_zone=p.get("availability_zone"),
                                             backend_name=None if volume_type in (None, DEFAULT_TYPE) else volume_type)
             except NoValidBackend as err:
-                raise to_catalog_error(err) from None
+                raise to_catalog_error(with_unreached(err, getattr(self, "_unreached", {}))) from None
             chosen = next(s for s in all_services if s["host"] == picked["host"])
             zone = picked["zone"]
         volume_id = str(uuid.uuid4())

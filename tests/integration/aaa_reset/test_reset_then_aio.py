@@ -77,6 +77,11 @@ def test_reset_then_aio_from_zero_twice():
         assert "login ready" in out
         assert "/dev/vdb" in out and "/mydisk" in out, "the attached volume was not seen in the guest"
         assert re.search(r"\| etag +\| b80903a46569a959cbad22d55cc3a810 +\|", out)
+        # volume backup show backup1 (a 1 GiB volume is 21 objects of 50 MiB), backup list, and the
+        # restored incremental attached to the guest shows the file changed after backup1
+        assert re.search(r"\| object_count +\| 21 +\|", out), "backup show backup1 was not printed"
+        assert re.search(r"\| backup2 +\| None +\| available +\| +1 \| True +\|", out), "backup list lacks backup2"
+        assert "changed after backup1" in out, "the restored volume did not show the changed file"
         assert _recap(out)["failed"] == 0
 
         second = _run(["./scripts/aio.sh"])

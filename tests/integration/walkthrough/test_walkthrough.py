@@ -58,6 +58,11 @@ def test_walkthrough_runs_is_idempotent_and_tears_down(tmp_path):
     assert "/dev/vdb" in out and "/mydisk" in out, "the attached volume was not seen in the guest"
     # Swift: the object's etag is the MD5 of the bytes the walkthrough stored
     assert re.search(r"\| etag +\| b80903a46569a959cbad22d55cc3a810 +\|", out), "object show did not print the etag"
+    # volume backup show backup1 (a 1 GiB volume is 21 objects of 50 MiB), backup list, and the
+    # restored incremental attached to the guest shows the file changed after backup1
+    assert re.search(r"\| object_count +\| 21 +\|", out), "backup show backup1 was not printed"
+    assert re.search(r"\| backup2 +\| None +\| available +\| +1 \| True +\|", out), "backup list lacks backup2"
+    assert "changed after backup1" in out, "the restored volume did not show the changed file"
 
     second = _play("walkthrough.yml", tmp_path)
     assert second.returncode == 0, second.explain()

@@ -1,4 +1,4 @@
-"""Backup library pieces that need no object store: names, records, owners, cinder-backup
+"""Backup library pieces that need no object store: names, records, tasks, cinder-backup
 rows, and the host program's error path through the real local runner (argv carries no secret)."""
 
 from __future__ import annotations
@@ -34,13 +34,49 @@ def test_record_round_trip_and_bad_imports():
         service.decode_import(fmt.SERVICE, "%%%")
 
 
-def test_owner_of_this_process_is_alive_and_a_dead_pid_is_gone():
-    assert service.owner_gone(service.owner_here()) is False
+def _catalog_with_volume(tmp_path):
+    from ansible_collections.ministack.cloud.plugins.plugin_utils.block.volume_services import VolumeService
+    from ansible_collections.ministack.cloud.plugins.plugin_utils.block.volumes import Volume
+    from ansible_collections.ministack.cloud.plugins.plugin_utils.catalog import open_catalog
+    from ansible_collections.ministack.cloud.plugins.plugin_utils.workflow import execute
+
+    vols = tmp_path / "vols"
+    vols.mkdir()
+    catalog = open_catalog(f"sqlite:///{tmp_path}/catalog.db")
+    execute(catalog, VolumeService({"host": "localhost@file", "backend": "file", "backend_config": {
+        "file_directory": str(vols), "file_capacity_gib": 2}}), False)
+    execute(catalog, Volume({"name": "v1", "size": 1}), False)
+    return catalog
+
+
+def test_a_killed_create_is_settled_by_the_cores_task(tmp_path):
+    """A backup's host work is a task of the core (catalog/tasks.py): owned by the process that
+    planned it (or the detached worker), and when that process is gone the core's settle makes
+    the backup error + cleanup_pending and gives the volume back."""
+    from ansible_collections.ministack.cloud.plugins.plugin_utils.catalog import tasks
+    from ansible_collections.ministack.cloud.plugins.plugin_utils.catalog.projects import find_project
+
+    catalog = _catalog_with_volume(tmp_path)
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
-    owner = {**service.owner_here(), "pid": dead.pid}
-    assert service.owner_gone(owner) is True
-    assert service.owner_gone({**owner, "host": "another-controller"}) is False  # only its expiry settles it
+    with catalog.begin() as tx:
+        project = find_project(tx, None)
+        plan = service.plan_create(tx, {"name": "b1", "volume": "v1"}, project, 60, owner_pid=os.getpid())
+        backup_id = plan["backup"]["id"]
+        assert not service.is_stale(tx, backup_id)  # this process owns it and runs
+        task = service.task_of(tx, backup_id)
+        assert (task["kind"], task["action"], task["owner_pid"]) == ("backup", "creating", os.getpid())
+        volume = tx.one_or_none(service.select(tx.t.volumes).where(tx.t.volumes.c.name == "v1"))
+        assert volume["status"] == "backing-up"
+        tx.execute(service.update(tx.t.tasks).where(tx.t.tasks.c.id == task["id"]).values(owner_pid=dead.pid))
+        assert service.is_stale(tx, backup_id)
+    assert any("creating was interrupted" in why for why in tasks.settle_stale(catalog))
+    with catalog.read() as tx:
+        row = service.get_backup(tx, backup_id)
+        volume = tx.one_or_none(service.select(tx.t.volumes).where(tx.t.volumes.c.name == "v1"))
+        assert service.task_of(tx, backup_id) is None
+    assert (row["status"], row["cleanup_pending"], volume["status"]) == ("error", True, "available")
+    assert "that process is gone" in row["fail_reason"]
 
 
 def test_cinder_backup_rows_one_per_node():

@@ -46,6 +46,20 @@ def test_scheduler_reasons():
         scheduler.schedule([], 1)
 
 
+def test_a_scheduling_failure_names_the_hosts_not_reached_just_now():
+    from ansible_collections.ministack.cloud.plugins.plugin_utils.block.resource import to_catalog_error
+    from ansible_collections.ministack.cloud.plugins.plugin_utils.block.volumes import with_unreached
+
+    with pytest.raises(NoValidBackend) as raised:
+        scheduler.schedule([svc("block1", 10, state="down")], 1)
+    err = raised.value
+    assert with_unreached(err, {}) is err
+    reason = "Command ssh failed (exit 255): cannot reach the host over ssh root@10.0.0.13:22: No route to host"
+    message = str(to_catalog_error(with_unreached(err, {"block1": reason})))
+    assert message == ("No valid host was found. Every volume service is disabled or down. Not reachable now: "
+                       f"block1: {reason}")
+
+
 def test_scheduler_thin_oversubscription_and_reserved():
     thin = svc("t@lvm", 5, total=10, thin=True, provisioned=150)
     assert scheduler.fits(thin, 50)  # (150 + 50) / 10 = 20 <= 20.0

@@ -4,9 +4,8 @@
 
 * backups: ``host`` (the volume service whose host read the volume), ``metadata``
   (properties), ``compression`` (zlib | none), ``progress`` (percent) and ``bytes_done``
-  while ``creating``/``restoring``, ``owner`` ({host, pid, start} of the controller process
-  doing the host work) and ``expires_at``, so that a status left by a killed run is settled
-  the next time the backup is touched, and ``cleanup_pending`` (objects of a failed run
+  while ``creating``/``restoring``, ``owner`` and ``expires_at`` (no longer written: the
+  core's tasks table, 0003_tasks, holds who works on a backup), and ``cleanup_pending`` (objects of a failed run
   that the object store did not let us remove yet).
 * backup_restores: which backup was restored into which volume, so that a second run of a
   restore task changes nothing.
