@@ -283,8 +283,8 @@ class Runner:
         except FileNotFoundError as exc:
             raise self.failure([redact(str(a), masked) for a in argv], 127, "", f"{exc} on the controller") from None
         stderr = proc.stderr or ""
-        if self.become and proc.returncode != 0 and ("a password is required" in stderr
-                                                      or "is not allowed to execute" in stderr):
+        refused = "a password is required" in stderr or "is not allowed to execute" in stderr
+        if self.become and proc.returncode != 0 and refused:
             stderr += (f"\nsudo on {self.where()} refused {argv[0]} (no passwordless rule allows this command line): "
                        "the block_host role's sudo rules (/etc/sudoers.d/ministack-block) allow exactly the commands "
                        "ministack runs, so re-run the role after upgrading ministack; or give the connecting user "
