@@ -6,6 +6,7 @@ rules are refused by sudo, leaving their victims untouched."""
 
 from __future__ import annotations
 
+import json
 import os
 import pathlib
 import pwd
@@ -13,6 +14,7 @@ import subprocess
 import uuid
 
 import pytest
+from ansible_collections.ministack.cloud.plugins.plugin_utils.backup import hostjob
 from ansible_collections.ministack.cloud.plugins.plugin_utils.block import backends, runner, targets
 from fixtures.block.iscsi import qemu_io, qemu_url
 from fixtures.block.play import Play
@@ -133,3 +135,12 @@ def test_lvm_rules_let_lvm_answer_and_refuse_other_groups_and_victims_stay(sudo_
         assert res.rc == 1 and "password is required" in res.stderr, (argv, res)
     assert victim.read_text() == "keep me"
     assert not (work / "volumes" / "volume-x").exists()
+
+
+def test_the_backup_job_runs_as_root_through_its_one_rule(sudo_user):
+    """The backup copy program's bootstrap (quotes, brackets, braces) matches its rule exactly; the
+    program on stdin runs as root (which is why docs/security.md calls the rule root-equivalent)."""
+    lines = []
+    payload = json.dumps({"program": "import os\nprint('done', os.getuid(), JOB['n'])", "job": {"n": 7}}) + "\n"
+    res = _as(sudo_user["user"]).stream(["python3", "-u", "-c", hostjob.BOOTSTRAP], lines.append, input_text=payload)
+    assert res.rc == 0 and lines == ["done 0 7"], (res, lines)
