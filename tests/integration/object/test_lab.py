@@ -14,8 +14,8 @@ import time
 import pytest
 
 from .conftest import ROOT, run_playbook
+from .functest import check_whole_suite, prepare_functest, proxy_redeployer, write_test_conf
 from .lab_inventory import object_lab_inventory
-from .test_functional import node_id, prepare_functest, run_full_suite, run_suite, write_test_conf
 
 # `full` (a separate target, not the test command): 3 min 22 s on an idle 2-core machine, over
 # 15 minutes at load 10. Run it with `python -m pytest -m full tests/integration/object/test_lab.py`.
@@ -195,58 +195,11 @@ def test_auditor_quarantines_and_replication_restores(lab_cluster):
     assert conn.get_object("audit", "victim")[1] == body
 
 
-# Skips that only Keystone would lift (tempauth stays: Keystone is out of scope).
-KEYSTONE_SKIPS = ("AUTH VERSION 3 SPECIFIC TEST", "keystoneclient is not available")
-# Tests that need a proxy setting off which the rest of the suite needs on: they run in a second
-# pass, against the proxy redeployed with these settings, then the proxy is redeployed as before.
-SETTING_OFF_SKIPS = {
-    "allow_open_expired is enabled": {"object_proxy_allow_open_expired": False},
-    "Allow account management is enabled": {"object_proxy_allow_account_management": False},
-}
-
-
-def _run_with_settings_off(lab, conf, outcome) -> dict:
-    """The suite's tests skipped because a setting is on, run with the proxy redeployed with it off."""
-    skipped = [
-        (name, reason)
-        for result in outcome["results"].values()
-        for name, reason in result["skipped_tests"]
-        if reason in SETTING_OFF_SKIPS
-    ]
-    if not skipped:
-        return {"passed": 0, "skipped": 0, "failed": 0, "failed_tests": [], "skipped_tests": [], "ran": []}
-    settings = {k: v for _name, reason in skipped for k, v in SETTING_OFF_SKIPS[reason].items()}
-    off = run_playbook(lab["work"], "lab_proxy.yml", inventory=lab["inventory"], extravars=settings, timeout=1200)
-    assert off.rc == 0, off.stdout[-3000:]
-    try:
-        counts = run_suite(conf, [node_id(name) for name, _reason in skipped], lab["work"] / "functional-off.xml", 600)
-    finally:
-        back = run_playbook(lab["work"], "lab_proxy.yml", inventory=lab["inventory"], timeout=1200)
-        assert back.rc == 0, back.stdout[-3000:]
-    counts["ran"] = [name for name, _reason in skipped]
-    return counts
-
-
 def test_functional_suite_on_the_lab(lab_cluster):
     """Swift's whole functional suite (s3api and tests.py included) against the lab's proxy:
-    gold/silver/ec42 over three hosts, domain_remap, etag-quoter, allow_open_expired."""
+    gold/silver/ec42 over three hosts, domain_remap, etag-quoter, allow_open_expired; then the tests
+    that need allow_open_expired / allow_account_management off, against the proxy redeployed with
+    them off, and back (functest.check_whole_suite)."""
     prepare_functest(s3=True)
     conf = write_test_conf(lab_cluster["work"] / "test.conf", f"http://{lab_cluster['proxy_ip']}:8080")
-    started = time.time()
-    outcome = run_full_suite(conf, lab_cluster["work"])
-    print(f"functional suite on the lab: {time.time() - started:.0f} s, load {os.getloadavg()}")
-    off = _run_with_settings_off(lab_cluster, conf, outcome)
-    print(f"with allow_open_expired / allow_account_management off: {off['passed']} passed, {off['skipped']} "
-          f"skipped, {off['failed']} failed of {off['ran']}")
-    passed = outcome["total"]["passed"] + off["passed"]
-    failed = outcome["total"]["failed"] + off["failed"]
-    skips = [
-        (name, reason)
-        for result in outcome["results"].values()
-        for name, reason in result["skipped_tests"]
-        if name not in off["ran"]
-    ] + off["skipped_tests"]
-    print(f"in all: {passed} passed, {len(skips)} skipped, {failed} failed, {time.time() - started:.0f} s")
-    assert passed > 977  # the hand-made all-in-one of swift-aio.md
-    assert failed == 0, [r["failed_tests"] for r in outcome["results"].values()] + off["failed_tests"]
-    assert [s for s in skips if not s[1].startswith(KEYSTONE_SKIPS)] == [], "skips other than Keystone's"
+    check_whole_suite(conf, lab_cluster["work"], proxy_redeployer(lab_cluster["work"], lab_cluster["inventory"]))

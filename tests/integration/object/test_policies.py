@@ -18,7 +18,8 @@ import uuid
 import pytest
 
 from .conftest import DEVICES_ROOT, PROXY, STORAGE_DOMAIN
-from .test_functional import VENV, functest, functest_s3  # noqa: F401 - the fixtures build the venv with boto3
+from .functest import VENV
+from .test_functional import functest, functest_s3  # noqa: F401 - the fixtures build the venv with boto3
 from .test_modules import _one
 
 # The test command runs the /info check and the erasure-coded 20 MiB test (issue 15's budget: one EC
