@@ -378,15 +378,18 @@ def run_create(catalog, plan, store, timeout) -> dict:
         except BlockError as err:
             problems.append(f"temporary snapshot {temp}: {err}")
     _outcome(catalog, row["id"], volume["id"], status="available", object_count=done["object_count"], progress=100,
-             bytes_done=volume["size"] * GiB, fail_reason=None)
+             bytes_done=volume["size"] * GiB, fail_reason=None, reached=svc["host"])
     return {"uploaded_bytes": done.get("bytes_uploaded"), "warnings": problems}
 
 
-def _outcome(catalog, backup_id, volume_id, **values):
+def _outcome(catalog, backup_id, volume_id, reached=None, **values):
     """The last short transaction of a create: the backup's outcome, its volume back to
-    available (when it showed backing-up), the task ended."""
+    available (when it showed backing-up), the task ended; ``reached``, the block host whose
+    program ran to its end, counts as that host's heartbeat (its services show up)."""
     with catalog.begin() as tx:
         now = tx.now()
+        if reached:
+            block_service.record_contact(tx, reached)
         tx.execute(update(tx.t.backups).where(tx.t.backups.c.id == backup_id).values(updated_at=now, **values))
         volumes = tx.t.volumes
         tx.execute(update(volumes).where((volumes.c.id == volume_id) & (volumes.c.status == "backing-up"))
@@ -483,6 +486,7 @@ def run_restore(catalog, backup, links, volume, restore_id, store, timeout):
             status="available", progress=100, updated_at=now))
         tx.execute(update(tx.t.backup_restores).where(tx.t.backup_restores.c.id == restore_id).values(
             status="done", updated_at=now))
+        block_service.record_contact(tx, svc["host"])
         end_tasks(tx, backup["id"])
 
 

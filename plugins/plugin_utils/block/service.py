@@ -95,6 +95,12 @@ def initiator_address(service, compute_service):
     return remote or portal
 
 
+def record_contact(tx, host):
+    """The controller just reached the block host (a backup or restore ran there): a heartbeat."""
+    t = tx.t.volume_services
+    tx.execute(update(t).where(t.c.host == host).values(last_seen=tx.now()))
+
+
 def record_capacity(tx, host, capacity):
     """Record a capacity measured outside the transaction (the host was reached now)."""
     t = tx.t.volume_services

@@ -17,7 +17,9 @@ work (never boot a guest inside a transaction):
    domain; wait until it runs.
 5. Transaction 3: ACTIVE / Running with launched_at. If step 4 failed: clean the host,
    release the claim and retry on the next alternate (max_attempts 3, as Nova); nothing
-   left: ERROR.
+   left: ERROR. A host that could not be reached at all (no connection opened, so nothing
+   was done there: a host stopped within service_down_time still counts as up) needs no
+   cleaning; one whose cleaning fails keeps the server in ERROR with its claim.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ try:  # ansible-test's import sanity loads plugin_utils without SQLAlchemy; Cata
 except ImportError:
     pass
 
-from .. import testpoints
+from .. import testpoints, virtconn
 from ..block import attachments
 from ..catalog import (
     CatalogError,
@@ -53,7 +55,7 @@ from ..scheduler import NoValidHost as SchedulerNoValidHost
 from ..scheduler import SchedulerError, select_hosts
 from . import ComputeError, networks
 from . import driver as drv
-from .drivers import Guest, Hypervisor
+from .drivers import Guest, Hypervisor, NotSupported
 from .hosts import hypervisor_for, libvirt_host
 from .images import image_record, require_image
 from .lookups import find_keypair, find_server_row, service_row, usable_flavor
@@ -84,6 +86,26 @@ def _interrupted(row: dict) -> bool:
     message = (row.get("fault") or {}).get("message", "")
     return (row["status"] == "ERROR" and row.get("launched_at") is None
             and ("building was interrupted" in message or "aborted: KeyboardInterrupt" in message))
+
+
+class HostUnreachable(ComputeError):
+    """A build could not open a connection to its host at all: nothing was done there."""
+
+
+def reach(host: Hypervisor) -> None:
+    """Reach the host before a build does anything on it. When no connection opens (the host is
+    stopped or its address does not answer), raise HostUnreachable: the build can go to an
+    alternate host with nothing to clean up on this one (with a host that is reached but then
+    fails, the build must clean up first)."""
+    try:
+        host.ping()
+    except NotSupported:
+        return
+    except ComputeError as exc:
+        if isinstance(exc.__cause__, virtconn.ConnectError):
+            # ansible-test's pylint wrongly takes exc for something other than an exception here.
+            raise HostUnreachable(str(exc)) from exc  # pylint: disable=bad-exception-cause
+        raise
 
 
 class Servers:
@@ -411,7 +433,9 @@ class Servers:
             attempts = [picks[0]["host"], *picks[0]["alternates"]]
         self.timings["schedule"] = time.monotonic() - t0
         errors = []
-        for host in attempts:
+        queue, rebuilt = list(attempts), set()
+        while queue:
+            host = queue.pop(0)
             # Conductor: claim on the host, in its own short transaction.
             try:
                 with self.catalog.begin() as tx:
@@ -446,7 +470,11 @@ class Servers:
                 reason = _reason(exc)
                 self.log(f"build of {server_id} on {host} failed: {reason}")
                 errors.append(f"{host}: {reason}")
-                leftovers = self._cleanup_host(service, row, ports)
+                # Asked before the cleanup, which connects again.
+                lost = (isinstance(exc, Exception) and not isinstance(exc, HostUnreachable) and host not in rebuilt
+                        and self._connection_lost(service, exc))
+                # A host never reached has nothing of this build to clean up.
+                leftovers = [] if isinstance(exc, HostUnreachable) else self._cleanup_host(service, row, ports)
                 if leftovers or not isinstance(exc, Exception):
                     message = (f"Build of instance {server_id} on {host} failed: {reason}"
                                if isinstance(exc, Exception) else
@@ -460,6 +488,13 @@ class Servers:
                     c = tx.t.compute_services
                     tx.execute(update(c).where(c.c.host == host).values(failed_builds=c.c.failed_builds + 1))
                     set_server(tx, server_id, host=None, node=None, task_state="scheduling", power_state=drv.NOSTATE)
+                if lost:
+                    # The host's libvirtd went away under the build (restarted) and the cleanup,
+                    # on a new connection, left nothing there: build on that host once more.
+                    rebuilt.add(host)
+                    queue.insert(0, host)
+                    self.warnings.append(f"Server {row['name']} ({server_id}): the connection to {host} was lost "
+                                         f"during its build ({reason}); cleaned the host and built it again")
                 continue
             self.timings["build"] = time.monotonic() - t1
             with self.catalog.begin() as tx:
@@ -516,6 +551,7 @@ class Servers:
     # ---------------------------------------------------------------- compute step
     def _build_on_host(self, service: dict, row: dict, image: dict, ports: list, key: Optional[dict]) -> None:
         host = hypervisor_for(service)
+        reach(host)
         guest = Guest.from_catalog(row, image, ports, key, instance_name=self._free_instance_name(host, row))
 
         def spawning():
@@ -538,6 +574,13 @@ class Servers:
                 set_server(tx, row["id"], instance_number=number)
         row["instance_number"] = number
         return drv.instance_name(number)
+
+    @staticmethod
+    def _connection_lost(service: dict, exc: BaseException) -> bool:
+        try:
+            return hypervisor_for(service).connection_lost(exc)
+        except Exception:  # no driver for the host: the build failed for that, not a lost connection
+            return False
 
     def _cleanup_host(self, service: dict, row: dict, ports: list) -> list:
         """Remove the domain, the disk and config drive, the DHCP reservations of a failed build.

@@ -82,6 +82,10 @@ def test_reset_then_aio_from_zero_twice():
         assert re.search(r"\| object_count +\| 21 +\|", out), "backup show backup1 was not printed"
         assert re.search(r"\| backup2 +\| None +\| available +\| +1 \| True +\|", out), "backup list lacks backup2"
         assert "changed after backup1" in out, "the restored volume did not show the changed file"
+        # every volume service list row is up: a backup reaching its block host is a heartbeat
+        assert re.search(r"\| cinder-backup +\|", out), "volume service list showed no cinder-backup row"
+        assert not re.search(r"\| cinder-(?:volume|backup) +\|(?:[^|\n]*\|){3} *down +\|", out), \
+            "volume service list showed a service down"
         assert _recap(out)["failed"] == 0
 
         second = _run(["./scripts/aio.sh"])

@@ -136,6 +136,9 @@ def test_a_host_whose_key_changed_is_refused_naming_the_host_and_the_file(cloud)
     subprocess.run([str(ROOT / "lab" / "lab"), "ssh", "h2",
                     "rm -f /etc/ssh/ssh_host_*; ssh-keygen -A >/dev/null; systemctl restart ssh"],
                    env=ENV, check=True, capture_output=True, timeout=120)
+    # The lab's own record of h2 (lab/state/<lab>/known_hosts, which `lab/lab ssh` and `up` check):
+    # forgotten, so that the next `up` reads the new keys through podman, as for a new host.
+    subprocess.run(["ssh-keygen", "-R", address, "-f", str(STATE / "known_hosts")], capture_output=True, check=True)
     for sock in list(STATE.glob("cp-*")) + list((STATE / "ansible-cp").glob("*")):
         subprocess.run(["ssh", "-o", f"ControlPath={sock}", "-O", "exit", "x"], capture_output=True, timeout=20)
     try:
@@ -195,25 +198,68 @@ def test_a_stopped_block_host_fails_a_volume_create_within_30s_naming_the_host(c
                        cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=300)
 
 
+def _adhoc(inventory, module: str, args: str, timeout: int = 900):
+    return subprocess.run([str(ROOT / ".venv" / "bin" / "ansible"), "-i", str(inventory), "localhost", "-m",
+                           f"ministack.cloud.{module}", "-a", args],
+                          cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=timeout)
+
+
+def _result(run) -> dict:
+    return yaml.safe_load(run.stdout.split("=>", 1)[1])  # ansible.cfg: results as YAML
+
+
+def _tried_hosts(inventory, name: str) -> list[str]:
+    """The hosts the build was tried on, in order (the server's retry record in the catalog)."""
+    import sqlite3
+
+    with sqlite3.connect(inventory / ".ministack" / "catalog.db") as db:
+        row = db.execute("SELECT retry FROM servers WHERE name = ? AND status != 'DELETED'", (name,)).fetchone()
+    return json.loads(row[0])["hosts"]
+
+
 def test_a_stopped_compute_host_sends_new_servers_to_the_other_one(cloud):
-    """compute1 has the more free RAM (instance01 runs on compute2), so the scheduler weighs it
-    first; it is stopped, so the build there fails and the server goes to the alternate."""
+    """compute1 has the more free RAM (instance01 runs on compute2), so the scheduler weighs it first.
+    1. Stopped just after its last contact, it still counts as up (service_down_time, 60 s, has not
+       passed): the build there fails and the server goes to the alternate, compute2.
+    2. Once service_down_time has passed, `compute service list` shows it down and the scheduler
+       leaves it out: the next server goes to compute2 at once."""
     inventory = cloud["inventory"]
+    names = ("while-compute1-down", "after-compute1-down")
+    # A server built on compute1 (zone az1) is a contact with it, like nova-compute's report.
+    touch = _adhoc(inventory, "server", "name=touch-compute1 image=cirros6 flavor=10 network=intnet"
+                                        " availability_zone=az1")
+    assert touch.returncode == 0 and _result(touch)["server"]["host"] == "compute1", touch.stdout[-3000:]
+    deleted = _adhoc(inventory, "server", "name=touch-compute1 state=absent")
+    assert deleted.returncode == 0, deleted.stdout[-3000:]
     subprocess.run(["podman", "stop", "-t", "5", f"ministack-{LAB}-h1"], env=ENV, check=True, capture_output=True,
                    timeout=120)
     try:
-        made = subprocess.run(
-            [str(ROOT / ".venv" / "bin" / "ansible"), "-i", str(inventory), "localhost", "-m",
-             "ministack.cloud.server", "-a", "name=while-compute1-down image=cirros6 flavor=10 network=intnet"],
-            cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=900)
+        made = _adhoc(inventory, "server", f"name={names[0]} image=cirros6 flavor=10 network=intnet")
         assert made.returncode == 0, made.stdout[-3000:]
-        server = yaml.safe_load(made.stdout.split("=>", 1)[1])["server"]  # ansible.cfg: results as YAML
+        server = _result(made)["server"]
         assert (server["host"], server["status"]) == ("compute2", "ACTIVE"), server
+        assert _tried_hosts(inventory, names[0]) == ["compute1", "compute2"]  # through the alternate
+
+        deadline = time.monotonic() + 180  # service_down_time (60 s) after the last contact
+        while True:
+            listed = _adhoc(inventory, "compute_service_info", "binary=nova-compute", timeout=300)
+            states = {s["host"]: s["state"] for s in _result(listed)["compute_services"]}
+            if states.get("compute1") == "down":
+                break
+            assert time.monotonic() < deadline, states
+            time.sleep(10)
+        assert states["compute2"] == "up", states
+        made = _adhoc(inventory, "server", f"name={names[1]} image=cirros6 flavor=10 network=intnet")
+        assert made.returncode == 0, made.stdout[-3000:]
+        server = _result(made)["server"]
+        assert (server["host"], server["status"]) == ("compute2", "ACTIVE"), server
+        assert _tried_hosts(inventory, names[1]) == ["compute2"]  # compute1 filtered out: down
     finally:
-        subprocess.run([str(ROOT / ".venv" / "bin" / "ansible"), "-i", str(inventory), "localhost", "-m",
-                        "ministack.cloud.server", "-a", "name=while-compute1-down state=absent"],
-                       cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=600)
-        subprocess.run(["podman", "start", f"ministack-{LAB}-h1"], env=ENV, capture_output=True, timeout=120)
+        # compute1 first (`up` starts it and waits for its SSH): a server left on it is deleted there
+        subprocess.run([str(ROOT / "lab" / "lab"), "up", "6", "--compute", "2", "--block", "1", "--object", "3"],
+                       env=ENV, capture_output=True, timeout=900)
+        for name in names:
+            _adhoc(inventory, "server", f"name={name} state=absent", timeout=600)
 
 
 def _ssh(cloud, address, command, timeout=60):

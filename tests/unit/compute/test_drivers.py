@@ -142,3 +142,21 @@ def test_a_busy_hosts_ssh_channel_refusal_is_retried_but_a_host_key_problem_is_n
     with pytest.raises(virtconn.ConnectError, match="known_hosts"):
         virtconn.connect("qemu+libssh2://root@h2/system")
     assert len(calls) == 1
+
+
+def test_a_build_goes_on_to_an_alternate_only_from_a_host_it_never_reached():
+    """servers.reach: no connection opens -> HostUnreachable (nothing to clean up there); a host
+    that answers passes; a driver without ping is not held back."""
+    from ansible_collections.ministack.cloud.plugins.plugin_utils.compute.servers import (
+        HostUnreachable,
+        reach,
+    )
+
+    reach(driver_for({"host": "c1", "hypervisor_type": "QEMU", "libvirt_uri": "test:///default"}))
+    with pytest.raises(HostUnreachable, match=r"Cannot connect to the hypervisor at test:///no/such/host\.xml"):
+        reach(driver_for({"host": "c9", "hypervisor_type": "QEMU", "libvirt_uri": "test:///no/such/host.xml"}))
+
+    class NoPing(Hypervisor):
+        pass
+
+    reach(NoPing())
