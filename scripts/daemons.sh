@@ -5,18 +5,21 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 action=${1:-start}
 
-running() { pgrep -x "$1" >/dev/null; }
-
-LXC_DRIVER=/usr/lib/x86_64-linux-gnu/libvirt/connection-driver/libvirt_driver_lxc.so
-
-# This machine's libvirtd: lab host containers run their own, visible in the same process list.
-host_libvirtd() {
+# This machine's daemons only: lab host containers run their own (libvirtd, tgtd), visible in
+# the same process list.
+host_pids() {
   local p
-  for p in $(pgrep -x libvirtd); do
+  for p in $(pgrep -x "$1"); do
     [ "$(readlink "/proc/$p/ns/pid")" = "$(readlink "/proc/$$/ns/pid")" ] && echo "$p"
   done
   return 0
 }
+
+running() { [ -n "$(host_pids "$1")" ]; }
+
+LXC_DRIVER=/usr/lib/x86_64-linux-gnu/libvirt/connection-driver/libvirt_driver_lxc.so
+
+host_libvirtd() { host_pids libvirtd; }
 
 start_libvirtd() {
   # Under a subreaper, destroyed guests' QEMU processes are reaped at once, not when PID 1 gets to it.
@@ -46,6 +49,48 @@ libvirtd_needs_restart() {
   return 1
 }
 
+# tgtd keeps its targets in memory only: a tgtd that starts (again) gets them back from their
+# conf files (/etc/tgt/targets.conf includes conf.d, where the tgt driver writes one per
+# exported volume), as tgt.service's ExecStartPost does. Arguments: the portals to listen on
+# (none: tgtd's default, every address).
+start_tgtd() {
+  if [ $# -gt 0 ]; then tgtd --iscsi "portal=$1"; shift; else tgtd; fi
+  for _ in $(seq 50); do tgtadm --lld iscsi --op show --mode sys >/dev/null 2>&1 && break; sleep 0.1; done
+  local p
+  for p in "$@"; do
+    tgtadm --lld iscsi --op new --mode portal --param "portal=$p" || echo "daemons: tgtd: no portal $p" >&2
+  done
+  tgt-admin -e || echo "daemons: tgt-admin -e could not bring back every target from /etc/tgt/conf.d" >&2
+}
+
+wait_gone() {
+  for _ in $(seq 100); do [ -n "$(host_pids "$1")" ] || return 0; sleep 0.1; done
+  echo "daemons: $1 did not stop" >&2
+  return 1
+}
+
+# Restart one daemon as if it had died and come back (the fault tests do this): libvirtd
+# (running guests keep running), or tgtd (killed: it ignores SIGTERM while it has targets; it
+# comes back on the portals it had, with its targets from their conf files).
+restart() {
+  case "${1:-}" in
+    libvirtd)
+      # shellcheck disable=SC2046
+      kill $(host_libvirtd) 2>/dev/null || true
+      wait_gone libvirtd
+      start_libvirtd ;;
+    tgtd)
+      local portals
+      portals=$(tgtadm --lld iscsi --op show --mode portal 2>/dev/null | sed -n 's/^Portal: \(.*\),[0-9]*$/\1/p')
+      # shellcheck disable=SC2046
+      kill -KILL $(host_pids tgtd) 2>/dev/null || true
+      wait_gone tgtd
+      # shellcheck disable=SC2086
+      start_tgtd $portals ;;
+    *) echo "usage: $0 restart libvirtd|tgtd" >&2; exit 2 ;;
+  esac
+}
+
 start() {
   mkdir -p /run/libvirt /var/log/libvirt /run/tgt
   # With /dev/kvm not in group kvm, libvirt re-probes QEMU on every call (a define took 36 s).
@@ -59,7 +104,7 @@ start() {
     for _ in $(seq 50); do [ -n "$(host_libvirtd)" ] || break; sleep 0.1; done
     start_libvirtd
   fi
-  running tgtd || { tgtd && sleep 0.5; }
+  running tgtd || start_tgtd
   running memcached || memcached -d -u memcache -l 127.0.0.1 -p 11211
   if command -v pg_ctlcluster >/dev/null; then
     ver=$(ls /usr/lib/postgresql | sort -n | tail -1)
@@ -69,7 +114,8 @@ start() {
 }
 
 stop() {
-  for d in libvirtd virtlogd tgtd memcached; do pkill -x "$d" || true; done
+  # shellcheck disable=SC2046
+  for d in libvirtd virtlogd tgtd memcached; do kill $(host_pids "$d") 2>/dev/null || true; done
   if command -v pg_ctlcluster >/dev/null; then
     ver=$(ls /usr/lib/postgresql | sort -n | tail -1)
     pg_ctlcluster "$ver" main stop 2>/dev/null || true
@@ -82,4 +128,5 @@ status() {
   done
 }
 
-"$action"
+shift || true
+"$action" "$@"

@@ -26,8 +26,9 @@ inventory variable              runner
 :func:`connection_spec` turns those variables (or the short keys it returns) into one plain
 dict that the catalog can keep; :func:`runner_for` builds the runner from it. Commands are
 always argv lists; over SSH each element is quoted for the remote shell. Secrets never travel
-in argv: ``input_text`` goes to the command's stdin and ``secrets`` are masked in every
-error message. Become is ``sudo -n``: the host must give the user passwordless sudo (a become
+in argv: ``input_text`` (text, or bytes for binary data) goes to the command's stdin and
+``secrets`` are masked in every error message. Become is ``sudo -n``: the host must give the
+user passwordless sudo for the commands sent (the block_host role's rules allow exactly those; a become
 password would have to be stored for later runs, and it never is).
 """
 
@@ -92,6 +93,16 @@ class Result:
     rc: int
     stdout: str
     stderr: str
+
+
+def _run_process(argv, input_data, timeout):
+    """subprocess.run with text output; ``input_data`` may be text or bytes (an image staged
+    through stdin), so that no shell is needed on the host to decode it."""
+    if isinstance(input_data, (bytes, bytearray)):
+        proc = subprocess.run(argv, input=bytes(input_data), capture_output=True, timeout=timeout, check=False)
+        return subprocess.CompletedProcess(argv, proc.returncode, (proc.stdout or b"").decode(errors="replace"),
+                                           (proc.stderr or b"").decode(errors="replace"))
+    return subprocess.run(argv, input=input_data, capture_output=True, text=True, timeout=timeout, check=False)
 
 
 def redact(text, secrets):
@@ -272,9 +283,12 @@ class Runner:
         except FileNotFoundError as exc:
             raise self.failure([redact(str(a), masked) for a in argv], 127, "", f"{exc} on the controller") from None
         stderr = proc.stderr or ""
-        if self.become and proc.returncode != 0 and "a password is required" in stderr:
-            stderr += (f"\nsudo on {self.where()} asks for a password: give the connecting user passwordless sudo "
-                       "(NOPASSWD), or connect as root")
+        refused = "a password is required" in stderr or "is not allowed to execute" in stderr
+        if self.become and proc.returncode != 0 and refused:
+            stderr += (f"\nsudo on {self.where()} refused {argv[0]} (no passwordless rule allows this command line): "
+                       "the block_host role's sudo rules (/etc/sudoers.d/ministack-block) allow exactly the commands "
+                       "ministack runs, so re-run the role after upgrading ministack; or give the connecting user "
+                       "passwordless sudo (NOPASSWD), or connect as root")
         result = Result(proc.returncode, proc.stdout, stderr)
         if check and result.rc != 0:
             raise self.failure([redact(str(a), masked) for a in argv], result.rc,
@@ -338,8 +352,7 @@ class LocalRunner(Runner):
         return full
 
     def _execute(self, argv, input_text, timeout):
-        return subprocess.run(argv, input=input_text, capture_output=True, text=True, timeout=timeout,
-                              check=False)
+        return _run_process(argv, input_text, timeout)
 
 
 @dataclass
@@ -394,8 +407,7 @@ class SSHRunner(Runner):
         # to path ...: No such file or directory"), and a controller that never ran ssh has no ~/.ssh.
         # ssh expands ControlPath's ~ from the password database, not $HOME.
         os.makedirs(os.path.join(pwd.getpwuid(os.getuid()).pw_dir, ".ssh"), mode=0o700, exist_ok=True)
-        proc = subprocess.run(self.command(argv), input=input_text, capture_output=True, text=True,
-                              timeout=timeout, check=False)
+        proc = _run_process(self.command(argv), input_text, timeout)
         if proc.returncode == SSH_UNREACHABLE:
             stderr = proc.stderr or ""
             tail = stderr.strip().splitlines()
@@ -426,8 +438,7 @@ class PodmanRunner(Runner):
         return ["podman", "exec", "-i", self.container, *full]
 
     def _execute(self, argv, input_text, timeout):
-        return subprocess.run(["podman", "exec", "-i", self.container, *argv], input=input_text,
-                              capture_output=True, text=True, timeout=timeout, check=False)
+        return _run_process(["podman", "exec", "-i", self.container, *argv], input_text, timeout)
 
 
 def runner_for(values: Optional[Mapping], failure: type = HostCommandFailed, env: Optional[dict] = None,

@@ -4,7 +4,8 @@
 
 ``MINISTACK_TEST_STOP_AT=<point>`` and ``MINISTACK_TEST_STOP_FILE=<path>``: when a run reaches
 that point it creates the file (holding its pid) and waits there, ten minutes at most, so that
-the test kills it exactly there. The points:
+the test kills it exactly there, or does something to the host meanwhile (restarts libvirtd)
+and then removes the file: the run goes on from that point. The points:
 
 - ``intent-recorded``: transaction 1 committed (the in-between status and the task), no host
   work done yet;
@@ -25,11 +26,16 @@ STOP_FILE = "MINISTACK_TEST_STOP_FILE"
 MAX_WAIT_S = 600.0
 
 
+_passed: set = set()
+
+
 def reached(point: str) -> None:
-    if os.environ.get(STOP_AT) != point or not os.environ.get(STOP_FILE):
+    """Stop here if asked to; once let go on, a run does not stop at the point again."""
+    if os.environ.get(STOP_AT) != point or not os.environ.get(STOP_FILE) or point in _passed:
         return
+    _passed.add(point)
     with open(os.environ[STOP_FILE], "w", encoding="ascii") as handle:
         handle.write(str(os.getpid()))
     deadline = time.monotonic() + MAX_WAIT_S
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and os.path.exists(os.environ[STOP_FILE]):
         time.sleep(0.2)

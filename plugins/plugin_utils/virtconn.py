@@ -10,6 +10,7 @@ host. A connection that died (libvirtd restarted, SSH dropped) is replaced on ne
 from __future__ import annotations
 
 import time
+from typing import Optional
 
 from .errors import MinistackError
 
@@ -73,6 +74,28 @@ def transient(text: str) -> bool:
     Never a host key problem: an unknown or changed key is refused at once."""
     lowered = text.lower()
     return "ssh transport error" in lowered and "host key" not in lowered
+
+
+def connection_lost(uri: str, exc: Optional[BaseException] = None) -> bool:
+    """Whether the connection to the libvirtd at ``uri`` broke under a call (libvirtd restarted,
+    SSH dropped): the cached connection is no longer alive, or ``exc`` (or what caused it) is a
+    failure of libvirt's RPC layer. Ask before anything reconnects (the next ``connect``)."""
+    if not HAS_LIBVIRT:
+        return False
+    conn = _connections.get(uri)
+    if conn is not None:
+        try:
+            if not conn.isAlive():
+                return True
+        except libvirt.libvirtError:
+            return True
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, libvirt.libvirtError) and exc.get_error_domain() == libvirt.VIR_FROM_RPC:
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 def disconnect_all() -> None:

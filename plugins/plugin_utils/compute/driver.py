@@ -131,6 +131,9 @@ class LibvirtHost:
     def conn(self):
         return connect(self.uri)
 
+    def connection_lost(self, error=None) -> bool:
+        return virtconn.connection_lost(self.uri, error)
+
     @property
     def qemu_owner(self) -> Optional[tuple]:
         """(uid, gid) of the user QEMU runs as on this host (None when libvirt has no DAC model)."""
@@ -189,6 +192,8 @@ class LibvirtHost:
         try:
             pool = self.conn.storagePoolLookupByName(name)
         except libvirt.libvirtError as exc:
+            if not _is_no_such(exc, libvirt.VIR_ERR_NO_STORAGE_POOL):
+                raise ComputeError(f"Looking up storage pool {name} on {self.uri} failed: {_err(exc)}") from exc
             raise ComputeError(f"Storage pool {name} is missing on {self.uri}: run the kvm_host role "
                                f"on this host ({_err(exc)})") from exc
         if not pool.isActive():

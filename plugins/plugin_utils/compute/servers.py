@@ -103,7 +103,8 @@ def reach(host: Hypervisor) -> None:
         return
     except ComputeError as exc:
         if isinstance(exc.__cause__, virtconn.ConnectError):
-            raise HostUnreachable(str(exc)) from exc
+            # ansible-test's pylint wrongly takes exc for something other than an exception here.
+            raise HostUnreachable(str(exc)) from exc  # pylint: disable=bad-exception-cause
         raise
 
 
@@ -432,7 +433,9 @@ class Servers:
             attempts = [picks[0]["host"], *picks[0]["alternates"]]
         self.timings["schedule"] = time.monotonic() - t0
         errors = []
-        for host in attempts:
+        queue, rebuilt = list(attempts), set()
+        while queue:
+            host = queue.pop(0)
             # Conductor: claim on the host, in its own short transaction.
             try:
                 with self.catalog.begin() as tx:
@@ -467,6 +470,9 @@ class Servers:
                 reason = _reason(exc)
                 self.log(f"build of {server_id} on {host} failed: {reason}")
                 errors.append(f"{host}: {reason}")
+                # Asked before the cleanup, which connects again.
+                lost = (isinstance(exc, Exception) and not isinstance(exc, HostUnreachable) and host not in rebuilt
+                        and self._connection_lost(service, exc))
                 # A host never reached has nothing of this build to clean up.
                 leftovers = [] if isinstance(exc, HostUnreachable) else self._cleanup_host(service, row, ports)
                 if leftovers or not isinstance(exc, Exception):
@@ -482,6 +488,13 @@ class Servers:
                     c = tx.t.compute_services
                     tx.execute(update(c).where(c.c.host == host).values(failed_builds=c.c.failed_builds + 1))
                     set_server(tx, server_id, host=None, node=None, task_state="scheduling", power_state=drv.NOSTATE)
+                if lost:
+                    # The host's libvirtd went away under the build (restarted) and the cleanup,
+                    # on a new connection, left nothing there: build on that host once more.
+                    rebuilt.add(host)
+                    queue.insert(0, host)
+                    self.warnings.append(f"Server {row['name']} ({server_id}): the connection to {host} was lost "
+                                         f"during its build ({reason}); cleaned the host and built it again")
                 continue
             self.timings["build"] = time.monotonic() - t1
             with self.catalog.begin() as tx:
@@ -561,6 +574,13 @@ class Servers:
                 set_server(tx, row["id"], instance_number=number)
         row["instance_number"] = number
         return drv.instance_name(number)
+
+    @staticmethod
+    def _connection_lost(service: dict, exc: BaseException) -> bool:
+        try:
+            return hypervisor_for(service).connection_lost(exc)
+        except Exception:  # no driver for the host: the build failed for that, not a lost connection
+            return False
 
     def _cleanup_host(self, service: dict, row: dict, ports: list) -> list:
         """Remove the domain, the disk and config drive, the DHCP reservations of a failed build.

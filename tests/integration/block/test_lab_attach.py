@@ -4,7 +4,9 @@ The inventory names each host's address and one SSH key, nothing else (no block_
 no libvirt URI). block_host registers h2 (file backend, tgt) through the host runner built from
 those variables; kvm_host registers h1; a server boots on h1, and a volume from h2 attaches to it:
 QEMU on h1 logs in to tgt on h2 (the I_T nexus is read on h2). The volume is then detached and
-everything removed. Brings up its own two-host lab (blkattach, or <MINISTACK_LAB>att)."""
+everything removed. The controller reaches both as its unprivileged user `ministack` (libvirt group on
+h1; on h2 the block_host role's sudo rules, and anything else refused). Brings up its own two-host lab
+(blkattach, or <MINISTACK_LAB>att)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import json
 import os
 import pathlib
 import shutil
+import sqlite3
 import subprocess
 import sys
 import uuid
@@ -73,9 +76,9 @@ def _task(proc, name, host="localhost"):
     raise AssertionError(f"task {name!r} not in the output: {proc.stdout[-3000:]}")
 
 
-def _on(lab, host, command):
+def _on(lab, host, command, user="root"):
     return subprocess.run(["ssh", "-i", lab["key"], "-o", f"UserKnownHostsFile={STATE / 'known_hosts'}",
-                           "-o", "LogLevel=ERROR", f"root@{lab[host]}", command],
+                           "-o", "LogLevel=ERROR", "-o", "BatchMode=yes", f"{user}@{lab[host]}", command],
                           capture_output=True, text=True, timeout=60, check=False)
 
 
@@ -142,6 +145,18 @@ def test_block_host_from_inventory_and_attach_to_a_lab_compute_host(lab_hosts, t
         domain = subprocess.run(["virsh", "-c", services["h1"]["libvirt_uri"], "dumpxml", server["id"]],
                                 capture_output=True, text=True, timeout=60, check=False)
         assert f"<host name='{lab['h2']}' port='3260'/>" in domain.stdout
+        # The controller reached both hosts as its unprivileged user (issue 13): libvirt as ministack
+        # (libvirt group, no sudo), block commands as ministack through the role's sudo rules.
+        assert services["h1"]["libvirt_uri"].startswith("qemu+libssh2://ministack@"), services["h1"]
+        catalog = sqlite3.connect(tmp_path / "catalog.db")
+        connection = json.loads(catalog.execute("select connection from volume_services").fetchone()[0])
+        assert connection["user"] == "ministack" and connection["become"] is True, connection
+        ran = _on(lab, "h2", "journalctl -q _COMM=sudo --no-pager | grep -c 'ministack : .*COMMAND=/usr/sbin/tgt-admin'")
+        assert int(ran.stdout.strip() or 0) >= 1, ran
+        for host, command in (("h2", "sudo -n cat /etc/shadow"), ("h2", "sudo -n /bin/sh -c id"),
+                              ("h2", "sudo -n /usr/sbin/lvm lvs"), ("h1", "sudo -n true")):
+            refused = _on(lab, host, command, user="ministack")
+            assert refused.returncode == 1 and "a password is required" in refused.stderr, (host, command, refused)
     finally:
         done = _playbook(tmp_path, inventory, cleanup, "cleanup")
     assert done.returncode == 0, done.stdout[-3000:]

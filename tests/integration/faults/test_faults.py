@@ -10,6 +10,7 @@ servers run a blank disk, so no guest CPU is spent).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pathlib
@@ -38,8 +39,10 @@ from tests.integration.matrix.test_bad_input_matrix import ROOT, World  # noqa: 
 TGT_CONF = pathlib.Path("/etc/tgt/conf.d")
 
 
-@pytest.fixture(scope="module")
-def world():
+@contextlib.contextmanager
+def faults_world():
+    """The matrix's World (this machine's libvirtd with its own pools, a file-backend block host
+    on the local tgtd, a blank image and an isolated network), with a secret key for attaches."""
     subprocess.run([str(ROOT / "scripts" / "daemons.sh"), "start"], check=True, capture_output=True)
     work = pathlib.Path(tempfile.mkdtemp(prefix="ministack-faults-", dir="/var/tmp"))
     w = World(work)
@@ -50,6 +53,12 @@ def world():
     finally:
         w.teardown()
         shutil.rmtree(work, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def world():
+    with faults_world() as w:
+        yield w
 
 
 def _server(world, name):

@@ -117,6 +117,11 @@ class Hypervisor:
         """Reach the host now (the service heartbeat); raises when it does not answer."""
         raise self.not_supported("ping")
 
+    def connection_lost(self, error: Optional[BaseException] = None) -> bool:
+        """Whether ``error`` came from losing the connection to the host (its daemon restarted)
+        rather than from the host refusing the work; a new connection is made on next use."""
+        return False
+
     # ---------------------------------------------------------------- build
     def plug_vifs(self, guest: Guest) -> Callable[[], None]:
         """Realise the guest's networks and address reservations; returns a join function
