@@ -3,7 +3,8 @@ lab, playbooks/site.yml, then the multi-host walkthrough (playbooks/walkthrough_
 (the second run changes nothing), host keys pinned (a host whose key changed is refused by
 site.yml, by Ansible's connection and by libvirt, each naming the host and the known_hosts file),
 and faults across hosts: a stopped compute host (servers go to the other one), a stopped block
-host (a volume create fails within 30 s naming it), forced_down.
+host (a volume create fails within 30 s naming it), forced_down, a stopped object host; last, the
+cloud grown by a compute and an object host through site.yml.
 
 The lab is MINISTACK_LAB when set (an engineer's own), else `sitetest`; the test takes it down
 unless MINISTACK_KEEP_LAB=1 (then the next run reuses it: see KEPT below).
@@ -318,3 +319,86 @@ def test_a_stopped_object_host_keeps_writes_and_reads_and_replication_makes_thre
     assert copies == {14: "5", 15: "5", 16: "5"}, copies
     for name, body in bodies.items():
         assert conn.get_object("faults", name)[1] == body
+
+
+def _ring_states(inventory) -> dict[str, dict]:
+    """Each ring's builder state on the controller (<object_cluster_dir>/<ring>.builder.json)."""
+    cluster = inventory / ".ministack" / "swift"
+    return {path.name.split(".")[0]: json.loads(path.read_text()) for path in cluster.glob("*.builder.json")}
+
+
+def test_adding_a_compute_and_an_object_host_then_rerunning_site_adds_them(cloud):
+    """What an operator does to grow the cloud: two more machines (h7, h8), their addresses added
+    to the inventory (compute3 in a new zone az3, object4 in Swift zone 4), site.yml again. compute3
+    is registered and scheduled on; object4's device gets its share of every ring through one
+    rebalance, and the new rings reach all four object hosts; a further run changes nothing.
+    Runs last: it leaves the cloud with the two hosts."""
+    import hashlib
+
+    inventory = cloud["inventory"]
+    prefix = lab_prefix(LAB)
+    subprocess.run([str(ROOT / "lab" / "lab"), "up", "8", "--compute", "2", "--block", "1", "--object", "5"],
+                   env=ENV, check=True, capture_output=True, timeout=900)  # h7, h8 made with an object disk
+    hosts_file = inventory / "hosts.yml"
+    hosts = yaml.safe_load(hosts_file.read_text())
+    groups = hosts["all"]["children"]
+    groups["compute"]["hosts"]["compute3"] = {"ansible_host": f"{prefix}17", "kvm_host_availability_zone": "az3"}
+    groups["object"]["hosts"]["object4"] = {"ansible_host": f"{prefix}18", "object_host_zone": 4}
+    hosts_file.write_text(yaml.safe_dump(hosts, sort_keys=False))
+
+    before = _ring_states(inventory)
+    # Swift's min_part_hours (1 in the example) holds back every partition moved by the first
+    # rebalance for an hour; the cloud was built minutes ago. Stand-in for that hour passing (as
+    # `swift-ring-builder pretend_min_part_hours_passed` is): the builders' clock set an hour back.
+    for ring in before:
+        path = inventory / ".ministack" / "swift" / f"{ring}.builder.json"
+        state = json.loads(path.read_text())
+        state["last_part_moves_epoch"] -= 3600
+        path.write_text(json.dumps(state))
+    _prepare, made = site_lab.prepare_object_hosts(ENV, cloud["work"], inventory)  # records h8's key, pip CA
+    assert made.returncode == 0, made.stdout[-4000:]
+    started = time.monotonic()
+    grown = playbook(inventory, ROOT / "playbooks" / "site.yml", timeout=6000)
+    (cloud["work"] / "site-grown.log").write_text(grown.stdout)
+    print(f"\nsite.yml with compute3 and object4 added: {time.monotonic() - started:.0f} s"
+          f" (rc {grown.returncode}), load {os.getloadavg()}")
+    assert grown.returncode == 0, grown.stdout[-8000:]
+    assert f"{prefix}17 ssh-ed25519 " in (inventory / "known_hosts").read_text()  # pinned on first use
+
+    # compute3: registered in az3, up, and the scheduler places a server there
+    listed = _adhoc(inventory, "compute_service_info", "binary=nova-compute", timeout=300)
+    services = {s["host"]: s for s in _result(listed)["compute_services"]}
+    assert services["compute3"]["state"] == "up" and services["compute3"]["zone"] == "az3", services
+    made = _adhoc(inventory, "server", "name=on-compute3 image=cirros6 flavor=10 network=intnet availability_zone=az3")
+    try:
+        assert made.returncode == 0, made.stdout[-3000:]
+        server = _result(made)["server"]
+        assert (server["host"], server["status"]) == ("compute3", "ACTIVE"), server
+    finally:
+        _adhoc(inventory, "server", "name=on-compute3 state=absent", timeout=600)
+
+    # object4: every ring rebalanced once, object4's device holds what its weight asks
+    after = _ring_states(inventory)
+    assert set(after) == set(before) and after, after.keys()
+    for ring, state in after.items():
+        assert state["version"] == before[ring]["version"] + 1, (ring, before[ring]["version"], state["version"])
+        assert not state["pending"], ring
+        new = [d for d in state["devs"] if d and d["ip"] == f"{prefix}18"]
+        assert len(new) == 1 and new[0]["parts"] > 0, (ring, new)
+        assert abs(state["balance"]) < 1.0, (ring, new[0], state["balance"])  # every device near its share
+        print(f"{ring}: object4 holds {new[0]['parts']} part-replicas, {state['moved']} moved, "
+              f"balance {state['balance']:.2f}")
+    # the new rings are on every object host, the new one included
+    cluster = inventory / ".ministack" / "swift"
+    for ring in after:
+        wanted = hashlib.md5((cluster / f"{ring}.ring.gz").read_bytes()).hexdigest()
+        for n in (14, 15, 16, 18):
+            found = _ssh(cloud, f"{prefix}{n}", f"md5sum /etc/swift/{ring}.ring.gz")
+            assert found.stdout.split()[:1] == [wanted], (ring, n, found.stdout, found.stderr)
+
+    again = playbook(inventory, ROOT / "playbooks" / "site.yml", timeout=6000)
+    (cloud["work"] / "site-grown-again.log").write_text(again.stdout)
+    assert again.returncode == 0, again.stdout[-8000:]
+    counts = recap(again.stdout)
+    assert {"compute3", "object4"} <= set(counts)
+    assert {h: c["changed"] for h, c in counts.items() if c["changed"]} == {}, again.stdout[-8000:]
