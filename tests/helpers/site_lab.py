@@ -46,7 +46,7 @@ def lab_prefix(name: str) -> str:
 def playbook(env: dict, inventory: pathlib.Path, book: str | pathlib.Path, *extra: str, timeout: int = 2400):
     return subprocess.run(
         [str(ROOT / ".venv" / "bin" / "ansible-playbook"), "-i", str(inventory), str(book), *extra],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+        cwd=ROOT, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout, check=False)
 
 
 def recap(stdout: str) -> dict[str, dict[str, int]]:

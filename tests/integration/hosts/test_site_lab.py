@@ -204,7 +204,7 @@ def test_a_stopped_block_host_fails_a_volume_create_within_30s_naming_the_host(c
 def _adhoc(inventory, module: str, args: str, timeout: int = 900):
     return subprocess.run([str(ROOT / ".venv" / "bin" / "ansible"), "-i", str(inventory), "localhost", "-m",
                            f"ministack.cloud.{module}", "-a", args],
-                          cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=timeout)
+                          cwd=ROOT, env=ENV, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout)
 
 
 def _result(run) -> dict:
@@ -277,7 +277,8 @@ def _count(cloud, address, command) -> str | None:
 def _ssh(cloud, address, command, timeout=60):
     return subprocess.run(["ssh", "-i", str(STATE / "id_ed25519"), "-o", f"UserKnownHostsFile={cloud['inventory'] / 'known_hosts'}",
                            "-o", "StrictHostKeyChecking=yes", "-o", "ConnectTimeout=10", "-o", "LogLevel=ERROR",
-                           f"root@{address}", command], capture_output=True, text=True, timeout=timeout, check=False)
+                           f"root@{address}", command], stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, timeout=timeout, check=False)
 
 
 def test_a_stopped_object_host_keeps_writes_and_reads_and_replication_makes_three_copies(cloud):
