@@ -14,6 +14,10 @@ description:
     Updated At).
   - The nova-conductor and nova-scheduler rows are the controller itself (zone C(internal), always up while a
     playbook runs); the nova-compute rows are the registered hosts.
+  - No agent runs on a host, so the controller takes nova-compute's heartbeat itself. A host is C(up) while
+    the controller reached it within O(service_down_time); with O(probe) (the default) every enabled host not
+    reached in the last 20 seconds is reached first, all in parallel and 5 seconds at most, so a host whose
+    libvirtd answers lists C(up) and one that does not lists C(down) once O(service_down_time) has passed.
 options:
   binary:
     description: Only services with this binary, for example C(nova-compute).
@@ -21,6 +25,13 @@ options:
   host:
     description: Only services on this host.
     type: str
+  probe:
+    description:
+      - Reach the enabled hosts not reached in the last 20 seconds before listing, and record the contact of
+        those that answer (nova-compute's heartbeat). In check mode they are reached but nothing is recorded.
+      - V(false) lists what is recorded, without reaching any host.
+    type: bool
+    default: true
   service_down_time:
     description:
       - Seconds since the controller last reached a host after which its service is C(down).
@@ -68,6 +79,7 @@ from ansible_collections.ministack.cloud.plugins.module_utils.controller import 
 ARGUMENT_SPEC = dict(
     binary=dict(type="str"),
     host=dict(type="str"),
+    probe=dict(type="bool", default=True),
     service_down_time=dict(type="int"),
     **CATALOG_SPEC,
 )

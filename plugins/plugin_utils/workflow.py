@@ -5,7 +5,9 @@
 ``execute(catalog, resource, check_mode)`` runs one catalog resource (catalog.resource.Resource):
 
 1. ``resource.measure(catalog)`` when the resource has one: host probes a decision needs
-   (a block host's free space), each recorded in its own short transaction;
+   (a block host's free space), each recorded in its own short transaction. Read-only
+   resources (info modules) may measure too (compute hosts' heartbeat), then read in one
+   snapshot;
 2. transaction 1 (the catalog's write lock): find by name, compare, validate, and record the
    intent: the row in its in-between status (``creating``, ``attaching`` ...) and a task
    naming this process as owner (``Resource.host_work``). Finding by name and creating
@@ -109,12 +111,12 @@ def wait_for(catalog, kind: str, resource_id: str, poll: float = POLL_S) -> None
 
 
 def execute(catalog, resource, check_mode: bool) -> dict:
+    measure = getattr(resource, "measure", None)
+    if measure is not None:  # host probes a decision or a listing needs (each decides what check mode may do)
+        measure(catalog)
     if resource.read_only:
         with catalog.read() as tx:
             return resource.run(tx)
-    measure = getattr(resource, "measure", None)
-    if measure is not None:  # host probes a decision needs (each decides what check mode may do)
-        measure(catalog)
     while True:
         try:
             with catalog.begin(dry_run=check_mode) as tx:

@@ -56,6 +56,7 @@ from ..scheduler import SchedulerError, select_hosts
 from . import ComputeError, networks
 from . import driver as drv
 from .drivers import Guest, Hypervisor, NotSupported
+from .heartbeat import heartbeat
 from .hosts import hypervisor_for, libvirt_host
 from .images import image_record, require_image
 from .lookups import find_keypair, find_server_row, service_row, usable_flavor
@@ -385,28 +386,10 @@ class Servers:
                 "aggregates": aggregates(tx), "project_id": row["project_id"],
                 "config": self.context.get("scheduler_config")}
 
-    def heartbeat(self, stale_after: float = 20.0, timeout: float = 5.0) -> list:
-        """Reach every enabled compute host not heard from in ``stale_after`` seconds and record
-        the contact: the heartbeat nova-compute would send, so that ComputeFilter's "up" means
-        "its libvirtd answers now". Hosts are probed in parallel, ``timeout`` seconds at most."""
-        with self.catalog.read() as tx:
-            now = tx.now()
-            stale = [svc for svc in tx.all(select(tx.t.compute_services))
-                     if svc["enabled"] and (svc["last_seen"] is None
-                                            or (now - svc["last_seen"]).total_seconds() > stale_after)]
-        probes = {svc["host"]: drv._Background(lambda svc=svc: hypervisor_for(svc).ping())
-                  for svc in stale}
-        deadline = time.monotonic() + timeout
-        answered = []
-        for host, probe in probes.items():
-            probe._thread.join(max(0.0, deadline - time.monotonic()))
-            if not probe._thread.is_alive() and probe._error is None:
-                answered.append(host)
-        if answered:
-            with self.catalog.begin() as tx:
-                for host in answered:
-                    touch_service(tx, host)
-        return answered
+    def heartbeat(self) -> list:
+        """The heartbeat of the compute hosts not reached lately (compute/heartbeat.py), so that
+        ComputeFilter's "up" means "its libvirtd answers now"."""
+        return heartbeat(self.catalog)
 
     def _schedule_and_build(self, server_id: str) -> None:
         t0 = time.monotonic()

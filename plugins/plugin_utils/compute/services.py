@@ -1,15 +1,16 @@
 # Copyright: ministack developers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Compute-service discovery: reach a KVM host through libvirt and read its capacity, as
-nova-compute reports it. Runs before the catalog transaction (no lock held), then the
-catalog's ComputeService records what it found."""
+"""Compute services with their hosts reached: discovery (reach a KVM host through libvirt and
+read its capacity, as nova-compute reports it) and the heartbeat before a listing. Both run
+before the catalog transaction (no lock held); the catalog's resources then record or read."""
 
 from __future__ import annotations
 
 from ..catalog.errors import CatalogError
-from ..catalog.resources.compute_services import ComputeService
+from ..catalog.resources.compute_services import ComputeService, ComputeServiceInfo
 from . import ComputeError
 from .driver import LibvirtHost, host_uri
+from .heartbeat import heartbeat
 
 
 def discover(host: str, params: dict) -> dict:
@@ -29,3 +30,14 @@ class DiscoveringComputeService(ComputeService):
     def measure(self, _catalog) -> None:
         if self.params.get("discover") and (self.params.get("state") or "present") != "absent":
             self.found = discover(self.params["host"], self.params)
+
+
+class ProbingComputeServiceInfo(ComputeServiceInfo):
+    """``compute_service_info`` with the heartbeat first (``probe``, default true): every enabled
+    host not reached in the last 20 s is probed (in parallel, 5 s at most), so an idle cloud
+    lists its answering hosts ``up``, as nova-compute's own heartbeats keep them. Check mode
+    probes but records nothing, so it lists what was recorded before."""
+
+    def measure(self, catalog) -> None:
+        if self.params.get("probe", True) and not self.check_mode:
+            heartbeat(catalog)

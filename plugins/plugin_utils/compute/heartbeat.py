@@ -1,0 +1,43 @@
+# Copyright: ministack developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""nova-compute's heartbeat, taken by the controller: no agent runs on a compute host, so the
+controller reaches each host's libvirtd itself and records the contact (``last_seen``), from
+which a service is "up" or "down" (Nova's service_down_time). A build does it before the
+scheduler reads the hosts (ComputeFilter), and ``compute_service_info`` before it lists them."""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy import select
+
+from ..catalog import touch_service
+from . import driver as drv
+from .hosts import hypervisor_for
+
+STALE_AFTER = 20.0  # seconds: a host reached more recently than this is not probed again
+PROBE_TIMEOUT = 5.0  # seconds for all probes together (they run in parallel)
+
+
+def heartbeat(catalog, stale_after: float = STALE_AFTER, timeout: float = PROBE_TIMEOUT,
+              record: bool = True) -> list:
+    """Reach every enabled compute host not heard from in ``stale_after`` seconds, in parallel
+    and ``timeout`` seconds at most, and record the contact of those that answered (unless
+    ``record`` is false: check mode). Returns the hosts that answered."""
+    with catalog.read() as tx:
+        now = tx.now()
+        stale = [svc for svc in tx.all(select(tx.t.compute_services))
+                 if svc["enabled"] and (svc["last_seen"] is None
+                                        or (now - svc["last_seen"]).total_seconds() > stale_after)]
+    probes = {svc["host"]: drv._Background(lambda svc=svc: hypervisor_for(svc).ping()) for svc in stale}
+    deadline = time.monotonic() + timeout
+    answered = []
+    for host, probe in probes.items():
+        probe._thread.join(max(0.0, deadline - time.monotonic()))
+        if not probe._thread.is_alive() and probe._error is None:
+            answered.append(host)
+    if answered and record:
+        with catalog.begin() as tx:
+            for host in answered:
+                touch_service(tx, host)
+    return answered
