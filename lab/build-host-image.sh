@@ -139,6 +139,10 @@ ExecStart=/usr/bin/ssh-keygen -A
 WantedBy=multi-user.target
 EOF
 
+# root lingers: its user manager (user@0.service) starts at boot and never stops. Without it,
+# the end of the last root session stops user@0, whose stop hangs in a container for 2
+# minutes, and every SSH login meanwhile waits for it (docs/lab.md, Known problems).
+#
 # Units masked in the image need hardware or kernel features a container lacks (udev,
 # device-mapper, consoles); masking them lets the host boot to "running", not "degraded".
 cat > "$ctx/Containerfile" <<EOF
@@ -169,6 +173,7 @@ RUN cat /tmp/qemu-container.conf >> /etc/libvirt/qemu.conf && rm /tmp/qemu-conta
       systemd-udev-trigger.service systemd-modules-load.service sys-kernel-config.mount \\
       sys-kernel-debug.mount sys-kernel-tracing.mount \\
  && install -d -m 0700 /root/.ssh \\
+ && install -d /var/lib/systemd/linger && touch /var/lib/systemd/linger/root \\
  && : > /etc/machine-id && rm -f /var/lib/dbus/machine-id
 STOPSIGNAL SIGRTMIN+3
 CMD ["/sbin/init"]

@@ -12,10 +12,23 @@ author: ministack developers (@ministack)
 description:
   - Returns the registered block hosts' C(cinder-volume) services with their capacity, and C(table), the
     rows of C(openstack volume service list) (Binary, Host, Zone, Status, State, Updated At).
+  - No agent runs on a block host, so the controller takes cinder-volume's heartbeat itself. A service is C(up)
+    while the controller reached its host within service_down_time (60 seconds, C(MINISTACK_SERVICE_DOWN_TIME));
+    with O(probe) (the default) every enabled backend not reached in the last 20 seconds is measured first, all
+    in parallel and 15 seconds at most, so a block host that answers lists C(up) and one that does not lists
+    C(down) once service_down_time has passed.
 options:
   host:
     description: Only this service (C(node@backend)).
     type: str
+  probe:
+    description:
+      - Measure the enabled backends not reached in the last 20 seconds before listing, and record the capacity
+        and contact of those that answer (cinder-volume's heartbeat). In check mode they are measured but
+        nothing is recorded.
+      - V(false) lists what is recorded, without reaching any host.
+    type: bool
+    default: true
 extends_documentation_fragment:
   - ministack.cloud.controller.info
   - ministack.cloud.catalog
@@ -72,6 +85,7 @@ from ansible_collections.ministack.cloud.plugins.module_utils.controller import 
 
 ARGUMENT_SPEC = dict(
     host=dict(type="str"),
+    probe=dict(type="bool", default=True),
     **CATALOG_SPEC,
 )
 

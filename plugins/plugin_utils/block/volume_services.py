@@ -17,6 +17,7 @@ from ..catalog.hosts import service_down_time
 from ..catalog.resource import require_int, require_name
 from . import runner, service, targets
 from .errors import BlockError
+from .heartbeat import heartbeat
 from .resource import BlockResource
 
 
@@ -138,6 +139,12 @@ class VolumeService(BlockResource):
 class VolumeServiceInfo(BlockResource):
     result_key = "services"
     read_only = True
+
+    def measure(self, catalog):
+        """Before the listing (no lock held): the heartbeat of the block hosts not reached lately
+        (block/heartbeat.py), unless ``probe`` is false; check mode measures but records nothing."""
+        if self.params.get("probe", True) and not self.check_mode:
+            heartbeat(catalog)
 
     def run(self, tx):
         now = tx.now()

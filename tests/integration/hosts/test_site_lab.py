@@ -366,17 +366,16 @@ def test_adding_a_compute_and_an_object_host_then_rerunning_site_adds_them(cloud
     assert grown.returncode == 0, grown.stdout[-8000:]
     assert f"{prefix}17 ssh-ed25519 " in (inventory / "known_hosts").read_text()  # pinned on first use
 
-    # compute3: the scheduler places a server there (zone az3); the build's heartbeat probe has
-    # just reached it, so `compute service list` shows it up in az3 (a host not reached for
-    # service_down_time shows down, as a nova-compute without heartbeats would: docs/compute.md)
+    # compute3: `compute service list` reaches it first (the controller's heartbeat), so it lists
+    # up in az3 though nothing has used it yet; then the scheduler places a server there (az3)
+    listed = _adhoc(inventory, "compute_service_info", "binary=nova-compute", timeout=300)
+    services = {s["host"]: s for s in _result(listed)["compute_services"]}
+    assert services["compute3"]["state"] == "up" and services["compute3"]["zone"] == "az3", services
     made = _adhoc(inventory, "server", "name=on-compute3 image=cirros6 flavor=10 network=intnet availability_zone=az3")
     try:
         assert made.returncode == 0, made.stdout[-3000:]
         server = _result(made)["server"]
         assert (server["host"], server["status"]) == ("compute3", "ACTIVE"), server
-        listed = _adhoc(inventory, "compute_service_info", "binary=nova-compute", timeout=300)
-        services = {s["host"]: s for s in _result(listed)["compute_services"]}
-        assert services["compute3"]["state"] == "up" and services["compute3"]["zone"] == "az3", services
     finally:
         _adhoc(inventory, "server", "name=on-compute3 state=absent", timeout=600)
 

@@ -1,0 +1,48 @@
+# Copyright: ministack developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""cinder-volume's heartbeat, taken by the controller: no agent runs on a block host, so
+before ``volume_service_info`` lists the services the controller measures each enabled
+backend not reached lately (the capacity a volume create would measure) and records the
+contact (``last_seen``), from which a service is "up" or "down" (service_down_time)."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from . import service
+
+STALE_AFTER = 20.0  # seconds: a host reached more recently than this is not measured again
+PROBE_TIMEOUT = 15.0  # seconds for all hosts together (in parallel; the SSH runner's ConnectTimeout is 10 s)
+
+
+def heartbeat(catalog, stale_after: float = STALE_AFTER, timeout: float = PROBE_TIMEOUT,
+              record: bool = True) -> list:
+    """Measure every enabled volume service not heard from in ``stale_after`` seconds, in
+    parallel and ``timeout`` seconds at most, and record the capacity and contact of those
+    that answered (unless ``record`` is false: check mode). Returns the services that answered."""
+    with catalog.read() as tx:
+        now = tx.now()
+        stale = [row for row in service.services(tx)
+                 if row.get("enabled", True) and (row["last_seen"] is None
+                                                  or (now - row["last_seen"]).total_seconds() > stale_after)]
+    measured: dict[str, dict] = {}
+
+    def measure(row):
+        try:
+            measured[row["host"]] = service.host_backend(row).capacity()
+        except Exception:
+            pass
+
+    threads = [threading.Thread(target=measure, args=(row,), daemon=True) for row in stale]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + timeout
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    answered = dict(measured)  # a late answer after the deadline is not recorded
+    if answered and record:
+        with catalog.begin() as tx:
+            for host, capacity in answered.items():
+                service.record_capacity(tx, host, capacity)
+    return sorted(answered)
