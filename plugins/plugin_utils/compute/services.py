@@ -7,6 +7,7 @@ before the catalog transaction (no lock held); the catalog's resources then reco
 from __future__ import annotations
 
 from ..catalog.errors import CatalogError
+from ..catalog.hosts import service_down_time
 from ..catalog.resources.compute_services import ComputeService, ComputeServiceInfo
 from . import ComputeError
 from .driver import LibvirtHost, host_uri
@@ -39,5 +40,6 @@ class ProbingComputeServiceInfo(ComputeServiceInfo):
     probes but records nothing, so it lists what was recorded before."""
 
     def measure(self, catalog) -> None:
+        service_down_time(self.params.get("service_down_time"))  # bad input fails before anything is recorded
         if self.params.get("probe", True) and not self.check_mode:
             heartbeat(catalog)

@@ -10,11 +10,13 @@ import time
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 pytest.importorskip("libvirt")
 
 from ansible_collections.ministack.cloud.plugins.plugin_utils import workflow
 from ansible_collections.ministack.cloud.plugins.plugin_utils.catalog import open_catalog, touch_service
+from ansible_collections.ministack.cloud.plugins.plugin_utils.catalog.errors import InvalidInput
 from ansible_collections.ministack.cloud.plugins.plugin_utils.catalog.resources.compute_services import (
     ComputeService,
 )
@@ -65,3 +67,12 @@ def test_listing_reaches_the_hosts_first(catalog):
 def test_a_disabled_host_is_not_reached(catalog):
     workflow.execute(catalog, ComputeService({"host": "answers", "enabled": False}), False)
     assert _states(catalog)["answers"] == "down"
+
+
+def test_bad_input_fails_before_any_host_is_reached(catalog):
+    with catalog.read() as tx:
+        before = {r["host"]: r["last_seen"] for r in tx.all(select(tx.t.compute_services))}
+    with pytest.raises(InvalidInput, match="service_down_time"):
+        _states(catalog, service_down_time=0)
+    with catalog.read() as tx:
+        assert {r["host"]: r["last_seen"] for r in tx.all(select(tx.t.compute_services))} == before
