@@ -6,7 +6,6 @@ runner pointed at a closed port on this machine."""
 
 from __future__ import annotations
 
-import socket
 import time
 from datetime import timedelta
 
@@ -20,11 +19,7 @@ from ansible_collections.ministack.cloud.plugins.plugin_utils.block.volume_servi
 from ansible_collections.ministack.cloud.plugins.plugin_utils.catalog import open_catalog
 from sqlalchemy import update
 
-
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]  # closed again when the socket is: nothing listens there
+from tests.helpers.net import closed_port
 
 
 @pytest.fixture
@@ -39,7 +34,7 @@ def catalog(tmp_path):
         False)
     with opened.begin() as tx:  # then its host went away: nothing listens where it is reached now
         t = tx.t.volume_services
-        gone = runner.connection_spec({"connection": "ssh", "address": "127.0.0.1", "port": _closed_port(),
+        gone = runner.connection_spec({"connection": "ssh", "address": "127.0.0.1", "port": closed_port(),
                                        "host_key_checking": False})
         tx.execute(update(t).where(t.c.host == "silent@file").values(connection=gone))
     with opened.begin() as tx:  # neither reached for ten minutes: both down

@@ -5,7 +5,6 @@ test:///default driver answers, a qemu+tcp URI on a closed port does not."""
 
 from __future__ import annotations
 
-import socket
 import time
 from datetime import timedelta
 
@@ -24,18 +23,14 @@ from ansible_collections.ministack.cloud.plugins.plugin_utils.compute.services i
     ProbingComputeServiceInfo,
 )
 
-
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]  # closed again when the socket is: nothing listens there
+from tests.helpers.net import closed_port
 
 
 @pytest.fixture
 def catalog(tmp_path):
     opened = open_catalog(f"sqlite:///{tmp_path}/catalog.db")
     for host, uri in (("answers", "test:///default"),
-                      ("silent", f"qemu+tcp://127.0.0.1:{_closed_port()}/system")):
+                      ("silent", f"qemu+tcp://127.0.0.1:{closed_port()}/system")):
         workflow.execute(opened, ComputeService({"host": host, "vcpus": 4, "memory_mb": 4096, "local_gb": 40,
                                                  "libvirt_uri": uri}), False)
     with opened.begin() as tx:  # neither reached for ten minutes: both down
