@@ -24,8 +24,8 @@ options:
   probe:
     description:
       - Measure the enabled backends not reached in the last 20 seconds before listing, and record the capacity
-        and contact of those that answer (cinder-volume's heartbeat). In check mode they are measured but
-        nothing is recorded.
+        and contact of those that answer (cinder-volume's heartbeat). In check mode no host is reached and the
+        listing shows what is recorded.
       - V(false) lists what is recorded, without reaching any host.
     type: bool
     default: true

@@ -16,11 +16,10 @@ STALE_AFTER = 20.0  # seconds: a host reached more recently than this is not mea
 PROBE_TIMEOUT = 15.0  # seconds for all hosts together (in parallel; the SSH runner's ConnectTimeout is 10 s)
 
 
-def heartbeat(catalog, stale_after: float = STALE_AFTER, timeout: float = PROBE_TIMEOUT,
-              record: bool = True) -> list:
+def heartbeat(catalog, stale_after: float = STALE_AFTER, timeout: float = PROBE_TIMEOUT) -> list:
     """Measure every enabled volume service not heard from in ``stale_after`` seconds, in
     parallel and ``timeout`` seconds at most, and record the capacity and contact of those
-    that answered (unless ``record`` is false: check mode). Returns the services that answered."""
+    that answered. Returns the services that answered."""
     with catalog.read() as tx:
         now = tx.now()
         stale = [row for row in service.services(tx)
@@ -41,7 +40,7 @@ def heartbeat(catalog, stale_after: float = STALE_AFTER, timeout: float = PROBE_
     for thread in threads:
         thread.join(max(0.0, deadline - time.monotonic()))
     answered = dict(measured)  # a late answer after the deadline is not recorded
-    if answered and record:
+    if answered:
         with catalog.begin() as tx:
             for host, capacity in answered.items():
                 service.record_capacity(tx, host, capacity)

@@ -142,7 +142,7 @@ class VolumeServiceInfo(BlockResource):
 
     def measure(self, catalog):
         """Before the listing (no lock held): the heartbeat of the block hosts not reached lately
-        (block/heartbeat.py), unless ``probe`` is false; check mode measures but records nothing."""
+        (block/heartbeat.py), unless ``probe`` is false; check mode reaches no host and lists what is recorded."""
         if self.params.get("probe", True) and not self.check_mode:
             heartbeat(catalog)
 

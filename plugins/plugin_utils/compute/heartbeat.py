@@ -22,11 +22,10 @@ STALE_AFTER = 20.0  # seconds: a host reached more recently than this is not pro
 PROBE_TIMEOUT = 5.0  # seconds for all probes together (they run in parallel)
 
 
-def heartbeat(catalog, stale_after: float = STALE_AFTER, timeout: float = PROBE_TIMEOUT,
-              record: bool = True) -> list:
+def heartbeat(catalog, stale_after: float = STALE_AFTER, timeout: float = PROBE_TIMEOUT) -> list:
     """Reach every enabled compute host not heard from in ``stale_after`` seconds, in parallel
-    and ``timeout`` seconds at most, and record the contact of those that answered (unless
-    ``record`` is false: check mode). Returns the hosts that answered."""
+    and ``timeout`` seconds at most, and record the contact of those that answered. Returns the
+    hosts that answered."""
     with catalog.read() as tx:
         now = tx.now()
         stale = [svc for svc in tx.all(select(tx.t.compute_services))
@@ -39,7 +38,7 @@ def heartbeat(catalog, stale_after: float = STALE_AFTER, timeout: float = PROBE_
         probe._thread.join(max(0.0, deadline - time.monotonic()))
         if not probe._thread.is_alive() and probe._error is None:
             answered.append(host)
-    if answered and record:
+    if answered:
         with catalog.begin() as tx:
             for host in answered:
                 touch_service(tx, host)

@@ -37,7 +37,7 @@ class ProbingComputeServiceInfo(ComputeServiceInfo):
     """``compute_service_info`` with the heartbeat first (``probe``, default true): every enabled
     host not reached in the last 20 s is probed (in parallel, 5 s at most), so an idle cloud
     lists its answering hosts ``up``, as nova-compute's own heartbeats keep them. Check mode
-    probes but records nothing, so it lists what was recorded before."""
+    reaches no host: it lists what was recorded before."""
 
     def measure(self, catalog) -> None:
         service_down_time(self.params.get("service_down_time"))  # bad input fails before anything is recorded
