@@ -28,7 +28,8 @@ options:
   probe:
     description:
       - Reach the enabled hosts not reached in the last 20 seconds before listing, and record the contact of
-        those that answer (nova-compute's heartbeat). In check mode no host is reached and the listing shows what is recorded.
+        those that answer (nova-compute's heartbeat). In check mode no host is reached and the listing shows
+        what is recorded.
       - V(false) lists what is recorded, without reaching any host.
     type: bool
     default: true
