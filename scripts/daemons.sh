@@ -106,6 +106,12 @@ start() {
   fi
   running tgtd || start_tgtd
   running memcached || memcached -d -u memcache -l 127.0.0.1 -p 11211
+  # Swift logs only to syslog (/dev/log): rsyslog writes it to /var/log/syslog. A Swift service
+  # started while no syslog daemon ran keeps logging nowhere until it restarts.
+  if command -v rsyslogd >/dev/null && ! running rsyslogd; then
+    rm -f /run/rsyslogd.pid
+    rsyslogd
+  fi
   if command -v pg_ctlcluster >/dev/null; then
     ver=$(ls /usr/lib/postgresql | sort -n | tail -1)
     [ -d "/etc/postgresql/$ver/main" ] || pg_createcluster "$ver" main >/dev/null
@@ -115,7 +121,7 @@ start() {
 
 stop() {
   # shellcheck disable=SC2046
-  for d in libvirtd virtlogd tgtd memcached; do kill $(host_pids "$d") 2>/dev/null || true; done
+  for d in libvirtd virtlogd tgtd memcached rsyslogd; do kill $(host_pids "$d") 2>/dev/null || true; done
   if command -v pg_ctlcluster >/dev/null; then
     ver=$(ls /usr/lib/postgresql | sort -n | tail -1)
     pg_ctlcluster "$ver" main stop 2>/dev/null || true
@@ -123,7 +129,7 @@ stop() {
 }
 
 status() {
-  for d in virtlogd libvirtd tgtd memcached postgres; do
+  for d in virtlogd libvirtd tgtd memcached rsyslogd postgres; do
     if running "$d"; then echo "$d: running"; else echo "$d: stopped"; fi
   done
 }

@@ -98,6 +98,28 @@ def test_swiftclient_round_trip(swift_aio):
     assert len({p.parts[3] for p in copies}) >= 3
 
 
+def test_the_services_log_each_request_to_syslog(swift_aio):
+    """Swift logs only through syslog: on this machine rsyslog (scripts/daemons.sh) writes it to
+    /var/log/syslog, so a request can be traced afterwards in the proxy's and the object server's
+    lines (access logs name the path)."""
+    start = os.path.getsize("/var/log/syslog")  # only what this test's requests add
+    conn = swift_aio.swiftclient()
+    container = f"logged-{os.getpid()}-{int(time.time())}"
+    conn.put_container(container)
+    conn.put_object(container, "traced", b"x")
+    wanted = {"proxy-server:": False, "object-server:": False}
+    deadline = time.monotonic() + 30
+    while not all(wanted.values()) and time.monotonic() < deadline:
+        time.sleep(0.5)
+        with open("/var/log/syslog", errors="replace") as log:
+            log.seek(start)
+            for line in log:
+                if f"/{container}/traced" in line:
+                    for tag in wanted:
+                        wanted[tag] = wanted[tag] or tag in line
+    assert all(wanted.values()), f"no access log line for /{container}/traced from {wanted} in /var/log/syslog"
+
+
 def test_openstacksdk_round_trip(swift_aio):
     conn = swift_aio.sdk()
     conn.object_store.create_container(name="sdk-roundtrip")
