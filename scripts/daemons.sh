@@ -110,7 +110,7 @@ start() {
   # started while no syslog daemon ran keeps logging nowhere until it restarts.
   if command -v rsyslogd >/dev/null && ! running rsyslogd; then
     rm -f /run/rsyslogd.pid
-    rsyslogd
+    rsyslogd || echo "daemons: rsyslogd did not start: Swift's logs go nowhere" >&2
   fi
   if command -v pg_ctlcluster >/dev/null; then
     ver=$(ls /usr/lib/postgresql | sort -n | tail -1)
