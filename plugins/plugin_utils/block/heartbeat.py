@@ -7,9 +7,7 @@ contact (``last_seen``), from which a service is "up" or "down" (service_down_ti
 
 from __future__ import annotations
 
-import threading
-import time
-
+from ..probes import answers_within, not_reached_within
 from . import service
 
 STALE_AFTER = 20.0  # seconds: a host reached more recently than this is not measured again
@@ -21,27 +19,11 @@ def heartbeat(catalog, stale_after: float = STALE_AFTER, timeout: float = PROBE_
     parallel and ``timeout`` seconds at most, and record the capacity and contact of those
     that answered. Returns the services that answered."""
     with catalog.read() as tx:
-        now = tx.now()
-        stale = [row for row in service.services(tx)
-                 if row.get("enabled", True) and (row["last_seen"] is None
-                                                  or (now - row["last_seen"]).total_seconds() > stale_after)]
-    measured: dict[str, dict] = {}
-
-    def measure(row):
-        try:
-            measured[row["host"]] = service.host_backend(row).capacity()
-        except Exception:
-            pass
-
-    threads = [threading.Thread(target=measure, args=(row,), daemon=True) for row in stale]
-    for thread in threads:
-        thread.start()
-    deadline = time.monotonic() + timeout
-    for thread in threads:
-        thread.join(max(0.0, deadline - time.monotonic()))
-    answered = dict(measured)  # a late answer after the deadline is not recorded
-    if answered:
+        stale = not_reached_within(service.services(tx), tx.now(), stale_after)
+    measured = answers_within({row["host"]: (lambda row=row: service.host_backend(row).capacity()) for row in stale},
+                              timeout)
+    if measured:
         with catalog.begin() as tx:
-            for host, capacity in answered.items():
+            for host, capacity in measured.items():
                 service.record_capacity(tx, host, capacity)
-    return sorted(answered)
+    return sorted(measured)

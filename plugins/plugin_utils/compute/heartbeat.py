@@ -7,15 +7,13 @@ scheduler reads the hosts (ComputeFilter), and ``compute_service_info`` before i
 
 from __future__ import annotations
 
-import time
-
 try:  # ansible-test's import sanity loads plugin_utils without SQLAlchemy; Catalog() reports it missing
     from sqlalchemy import select
 except ImportError:
     pass
 
 from ..catalog import touch_service
-from . import driver as drv
+from ..probes import answers_within, not_reached_within
 from .hosts import hypervisor_for
 
 STALE_AFTER = 20.0  # seconds: a host reached more recently than this is not probed again
@@ -27,19 +25,11 @@ def heartbeat(catalog, stale_after: float = STALE_AFTER, timeout: float = PROBE_
     and ``timeout`` seconds at most, and record the contact of those that answered. Returns the
     hosts that answered."""
     with catalog.read() as tx:
-        now = tx.now()
-        stale = [svc for svc in tx.all(select(tx.t.compute_services))
-                 if svc["enabled"] and (svc["last_seen"] is None
-                                        or (now - svc["last_seen"]).total_seconds() > stale_after)]
-    probes = {svc["host"]: drv._Background(lambda svc=svc: hypervisor_for(svc).ping()) for svc in stale}
-    deadline = time.monotonic() + timeout
-    answered = []
-    for host, probe in probes.items():
-        probe._thread.join(max(0.0, deadline - time.monotonic()))
-        if not probe._thread.is_alive() and probe._error is None:
-            answered.append(host)
+        stale = not_reached_within(tx.all(select(tx.t.compute_services)), tx.now(), stale_after)
+    answered = answers_within({svc["host"]: (lambda svc=svc: hypervisor_for(svc).ping()) for svc in stale},
+                              timeout)
     if answered:
         with catalog.begin() as tx:
             for host in answered:
                 touch_service(tx, host)
-    return answered
+    return sorted(answered)

@@ -386,14 +386,9 @@ class Servers:
                 "aggregates": aggregates(tx), "project_id": row["project_id"],
                 "config": self.context.get("scheduler_config")}
 
-    def heartbeat(self) -> list:
-        """The heartbeat of the compute hosts not reached lately (compute/heartbeat.py), so that
-        ComputeFilter's "up" means "its libvirtd answers now"."""
-        return heartbeat(self.catalog)
-
     def _schedule_and_build(self, server_id: str) -> None:
         t0 = time.monotonic()
-        self.heartbeat()
+        heartbeat(self.catalog)  # so that ComputeFilter's "up" means "its libvirtd answers now"
         with self.catalog.read() as tx:
             row = find_server_row(tx, server_id)
             request = self._request(tx, row)

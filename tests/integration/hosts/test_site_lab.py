@@ -391,7 +391,7 @@ def test_adding_a_compute_and_an_object_host_then_rerunning_site_adds_them(cloud
         print(f"{ring}: object4 holds {new[0]['parts']} part-replicas, {state['moved']} moved, "
               f"balance {state['balance']:.2f}")
     # the new rings are on every object host, the new one included
-    # (_count polls again when an object host's SSH login stalls past 60 s: docs/lab.md)
+    # (_count is None when a login does not answer within 60 s: polled again)
     for ring in after:
         wanted = hashlib.md5((cluster / f"{ring}.ring.gz").read_bytes()).hexdigest()
         for n in (14, 15, 16, 18):
