@@ -5,11 +5,11 @@
 from __future__ import annotations
 
 from ansible_collections.ministack.cloud.plugins.plugin_utils.action_base import CatalogAction
-from ansible_collections.ministack.cloud.plugins.plugin_utils.catalog.resources.compute_services import (
-    HypervisorInfo,
+from ansible_collections.ministack.cloud.plugins.plugin_utils.compute.services import (
+    ProbingHypervisorInfo,
 )
 
 
 class ActionModule(CatalogAction):
     MODULE = "hypervisor_info"
-    RESOURCE = HypervisorInfo
+    RESOURCE = ProbingHypervisorInfo

@@ -13,10 +13,21 @@ description:
   - Lists hypervisors as C(openstack hypervisor list/show) and C(hypervisor stats show) do.
   - C(memory_mb_used) and C(local_gb_used) include the reserved amounts, as Nova reports them; C(vcpus_used) is
     what servers hold.
+  - C(state) is C(up) while the controller reached the host within O(service_down_time). With O(probe) (the
+    default) every enabled host not reached in the last 20 seconds is reached first, as
+    M(ministack.cloud.compute_service_info) does, so both listings agree.
 options:
   name:
     description: Only the hypervisor with this hypervisor host name or service host.
     type: str
+  probe:
+    description:
+      - Reach the enabled hosts not reached in the last 20 seconds before listing, and record the contact of
+        those that answer (nova-compute's heartbeat). In check mode no host is reached and the listing shows
+        what is recorded.
+      - V(false) lists what is recorded, without reaching any host.
+    type: bool
+    default: true
   service_down_time:
     description:
       - Seconds since the controller last reached a host after which it is C(down).
@@ -88,6 +99,7 @@ from ansible_collections.ministack.cloud.plugins.module_utils.controller import 
 
 ARGUMENT_SPEC = dict(
     name=dict(type="str"),
+    probe=dict(type="bool", default=True),
     service_down_time=dict(type="int"),
     **CATALOG_SPEC,
 )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ..catalog.errors import CatalogError
 from ..catalog.hosts import service_down_time
-from ..catalog.resources.compute_services import ComputeService, ComputeServiceInfo
+from ..catalog.resources.compute_services import ComputeService, ComputeServiceInfo, HypervisorInfo
 from . import ComputeError
 from .driver import LibvirtHost, host_uri
 from .heartbeat import heartbeat
@@ -33,13 +33,22 @@ class DiscoveringComputeService(ComputeService):
             self.found = discover(self.params["host"], self.params)
 
 
-class ProbingComputeServiceInfo(ComputeServiceInfo):
-    """``compute_service_info`` with the heartbeat first (``probe``, default true): every enabled
-    host not reached in the last 20 s is probed (in parallel, 5 s at most), so an idle cloud
-    lists its answering hosts ``up``, as nova-compute's own heartbeats keep them. Check mode
-    reaches no host: it lists what was recorded before."""
+class _HeartbeatFirst:
+    """A listing of compute hosts with the heartbeat first (``probe``, default true): every
+    enabled host not reached in the last 20 s is probed (in parallel, 5 s at most), so an idle
+    cloud lists its answering hosts ``up``, as nova-compute's own heartbeats keep them. Check
+    mode reaches no host: it lists what was recorded before."""
 
     def measure(self, catalog) -> None:
         service_down_time(self.params.get("service_down_time"))  # bad input fails before anything is recorded
         if self.params.get("probe", True) and not self.check_mode:
             heartbeat(catalog)
+
+
+class ProbingComputeServiceInfo(_HeartbeatFirst, ComputeServiceInfo):
+    """``compute_service_info`` (``openstack compute service list``) with the heartbeat first."""
+
+
+class ProbingHypervisorInfo(_HeartbeatFirst, HypervisorInfo):
+    """``hypervisor_info`` (``openstack hypervisor list``) with the heartbeat first, so its
+    ``state`` agrees with the service listing's."""

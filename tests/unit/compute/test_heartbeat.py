@@ -1,6 +1,6 @@
-"""The controller's heartbeat of compute hosts before `compute service list`: a host whose
-libvirt answers lists up though nothing reached it for minutes; one that does not answer
-stays down; check mode and probe=false record nothing. Real libvirt: the built-in
+"""The controller's heartbeat of compute hosts before `compute service list` and `hypervisor
+list`: a host whose libvirt answers lists up though nothing reached it for minutes; one that
+does not answer stays down; check mode and probe=false record nothing. Real libvirt: the built-in
 test:///default driver answers, a qemu+tcp URI on a closed port does not."""
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from ansible_collections.ministack.cloud.plugins.plugin_utils.catalog.resources.
 )
 from ansible_collections.ministack.cloud.plugins.plugin_utils.compute.services import (
     ProbingComputeServiceInfo,
+    ProbingHypervisorInfo,
 )
 
 from tests.helpers.net import closed_port
@@ -71,3 +72,17 @@ def test_bad_input_fails_before_any_host_is_reached(catalog):
         _states(catalog, service_down_time=0)
     with catalog.read() as tx:
         assert {r["host"]: r["last_seen"] for r in tx.all(select(tx.t.compute_services))} == before
+
+
+def _hypervisor_states(catalog, check=False, **params):
+    listed = workflow.execute(catalog, ProbingHypervisorInfo(params, check_mode=check), check)
+    return {h["hypervisor_hostname"]: h["state"] for h in listed["hypervisors"]}
+
+
+def test_hypervisor_list_reaches_the_hosts_first_as_the_service_list_does(catalog):
+    assert _hypervisor_states(catalog, probe=False) == {"answers": "down", "silent": "down"}
+    assert _hypervisor_states(catalog, check=True) == {"answers": "down", "silent": "down"}
+    assert _hypervisor_states(catalog) == {"answers": "up", "silent": "down"}
+    assert _states(catalog, probe=False) == {"answers": "up", "silent": "down"}  # the same record
+    with pytest.raises(InvalidInput, match="service_down_time"):
+        _hypervisor_states(catalog, service_down_time=0)
