@@ -112,6 +112,12 @@ start() {
     rm -f /run/rsyslogd.pid
     rsyslogd || echo "daemons: rsyslogd did not start: Swift's logs go nowhere" >&2
   fi
+  # No cron runs here to rotate /var/log/syslog (Swift's functional suite adds megabytes a run):
+  # each start applies scripts/syslog-logrotate.conf, which does nothing until it is due.
+  if command -v logrotate >/dev/null && [ ! -d /run/systemd/system ]; then
+    logrotate -s /var/lib/logrotate/ministack-syslog.status "$ROOT/scripts/syslog-logrotate.conf" ||
+      echo "daemons: logrotate failed: /var/log/syslog not rotated" >&2
+  fi
   if command -v pg_ctlcluster >/dev/null; then
     ver=$(ls /usr/lib/postgresql | sort -n | tail -1)
     [ -d "/etc/postgresql/$ver/main" ] || pg_createcluster "$ver" main >/dev/null
