@@ -25,20 +25,8 @@ options:
   host:
     description: Only services on this host.
     type: str
-  probe:
-    description:
-      - Reach the enabled hosts not reached in the last 20 seconds before listing, and record the contact of
-        those that answer (nova-compute's heartbeat). In check mode no host is reached and the listing shows
-        what is recorded.
-      - V(false) lists what is recorded, without reaching any host.
-    type: bool
-    default: true
-  service_down_time:
-    description:
-      - Seconds since the controller last reached a host after which its service is C(down).
-      - Defaults to the environment variable C(MINISTACK_SERVICE_DOWN_TIME), else 60 (Nova's default).
-    type: int
 extends_documentation_fragment:
+  - ministack.cloud.compute_heartbeat
   - ministack.cloud.controller.info
   - ministack.cloud.catalog
 seealso:
