@@ -224,6 +224,8 @@ def test_every_command_named_in_the_library_has_a_rule():
     ["tgt-admin", "-c", "/tmp/evil.conf", "--update", "iqn.2010-10.org.ministack:volume-x"],
     ["tgt-admin", "-e"],
     ["tgtadm", "--lld", "iscsi", "--op", "new", "--mode", "logicalunit", "--tid", "1", "--lun", "2", "-b", "/dev/sda"],
+    ["targetcli", "/backstores/block", "create", "name=volume-x", "dev=/dev/sda"],
+    ["targetcli", "/backstores/block", "create", "name=volume-x", "dev=/dev/cinder-volumes/volume-x/../../sda"],
     ["qemu-img", "convert", "-n", "-f", "raw", "-O", "raw", "-t", "none", "/etc/shadow", "/dev/cinder-volumes/volume-x"],
     ["prlimit", "--as=1", "--cpu=1", "sh", "-c", "id"],
     ["python3", "-c", "import os; os.system('id')"],
